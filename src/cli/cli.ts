@@ -124,6 +124,7 @@ commands:
                  [--backchannel-logout-uri URL] [--backchannel-logout-session-required]
                  [--minimal-id-token] [--login-uses-default-api] [--token-claims gatehouse|keycloak]
                  [--userinfo-signed-response-alg RS256|ES256]   (userinfo as a signed JWT)
+                 [--service-account-role ROLE]...   (in its client_credentials tokens, as a user's roles; never admin)
                  [--allow-password-grant]   (confidential first-party clients only)
                  [--exchange-api IDENTIFIER]... [--exchange-trust CLIENT_ID]...   (token exchange policy)
   clients list [--query TEXT] [--limit N] [--offset N] | get ID | delete ID | rotate-secret ID

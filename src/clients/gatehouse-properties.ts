@@ -46,6 +46,12 @@ const WHO_SETS = {
   default_scopes: 'operator',
   /** `keycloak`: the client's access and ID tokens carry Keycloak's claims (src/oidc/keycloak-claims.ts), the user's roles and groups among them. */
   token_claims: 'operator',
+  /**
+   * The roles of the client's service account (Keycloak's service-account user's role mappings):
+   * its client_credentials tokens carry them as a user's tokens carry the user's roles
+   * (src/oidc/resource-servers.ts). Never `admin`.
+   */
+  service_account_roles: 'operator',
 } as const satisfies Record<string, 'operator' | 'registration'>;
 
 export type GatehouseClientProperty = keyof typeof WHO_SETS;

@@ -4,6 +4,7 @@ import { matching } from '../errors/zod-checks.ts';
 import { SCOPE_LIST, SCOPE_TOKEN } from '../apis/scope-syntax.ts';
 import { APPLICATION_TYPES, isRedirectUriShape, REDIRECT_URI_PATTERN } from './redirect-uris.ts';
 import { hasHiddenCharacter } from '../accounts/normalize.ts';
+import { ADMIN_ROLE } from '../roles/admin-role.ts';
 
 /**
  * The algorithms a client may have its userinfo signed with (userinfo_signed_response_alg): the
@@ -105,6 +106,16 @@ const common = {
   token_claims: z
     .enum(CLIENT_TOKEN_CLAIMS)
     .describe('keycloak: this client\'s access and ID tokens carry Keycloak\'s claims (typ, azp, realm_access, resource_access, preferred_username, sid), whatever API they are for'),
+  // The names users carry (1-128 characters); they need not exist yet, as default_roles.
+  service_account_roles: z
+    .array(z.string().trim().min(1).max(128))
+    .max(100)
+    // A resource server reading `roles: ["admin"]` would take the service for Gatehouse's administrator.
+    .refine((list) => !list.includes(ADMIN_ROLE), says('admin_service_account_role'))
+    .transform((list) => [...new Set(list)])
+    .describe(
+      "Keycloak's service-account roles: this client's client_credentials tokens carry them as a user's tokens carry the user's roles (roles for an API that includes roles; realm_access and resource_access with Keycloak's claims, <client>:<role> under resource_access). Never admin",
+    ),
 };
 
 /**
@@ -127,6 +138,7 @@ export const PLAIN_METADATA = [
   'login_uses_default_api',
   'token_claims',
   'userinfo_signed_response_alg',
+  'service_account_roles',
 ] as const;
 
 /** A new client as an operator describes it (admin API body, CLI flags). */
@@ -164,6 +176,7 @@ export const clientCreateSchema = z
     login_uses_default_api: common.login_uses_default_api.optional(),
     token_claims: common.token_claims.optional(),
     userinfo_signed_response_alg: common.userinfo_signed_response_alg.optional(),
+    service_account_roles: common.service_account_roles.optional(),
   })
   .strict();
 
@@ -199,6 +212,7 @@ export const clientUpdateSchema = z
     login_uses_default_api: common.login_uses_default_api.nullable().optional(),
     token_claims: common.token_claims.nullable().optional(),
     userinfo_signed_response_alg: common.userinfo_signed_response_alg.nullable().optional(),
+    service_account_roles: common.service_account_roles.nullable().optional(),
   })
   .strict()
   // Only once the fields themselves are fine: an unknown field is not "nothing to change".

@@ -25,6 +25,7 @@ import { createPasskeys } from '../mfa/passkeys.ts';
 import { createSessionDevices } from '../sessions/devices.ts';
 import { createConsentRecords } from '../consents/records.ts';
 import { openFactors } from '../mfa/setup.ts';
+import { startUsedStepExpiry } from '../mfa/used-step-expiry.ts';
 import { auditFactors, auditPasskeys } from '../mfa/audit.ts';
 import { auditAuthentication } from '../accounts/sign-in-audit.ts';
 import { openAccountCache, type AccountCache } from '../oidc/account-cache.ts';
@@ -233,7 +234,7 @@ export async function composeCore(config: Config, logger: Logger, stores: Stores
     closers.push(() => accountLayer.close());
 
     const factors = await openFactors({ mongo, secret, limiter: accountLayer.limiter, otpPolicy: runtimeSettings.otpPolicyNow, onEvent: auditFactors(audit), now: secondFactorClock ?? dateClock(clock), indexes });
-    const passkeys = await createPasskeys({ connection: mongo, issuer: config.issuer, rpName: config.pages.brandName, onEvent: auditPasskeys(audit), now: dateClock(clock), preload: server, indexes });
+    const passkeys = await createPasskeys({ connection: mongo, issuer: config.issuer, rpName: config.pages.brandName, onEvent: auditPasskeys(audit), now: dateClock(clock), indexes });
     if (!passkeys.usable) {
       logger.warn({ issuer: config.issuer }, 'passkeys are not offered: the issuer\'s host is an IP address, and WebAuthn needs a domain name as its relying party id (use a domain, or localhost for development)');
     }
@@ -274,6 +275,8 @@ export async function composeCore(config: Config, logger: Logger, stores: Stores
       await ensureUpstreamIndexes(mongo);
       const upstreamSweeper = await startUpstreamExpiry({ mongo, logger, now: dateClock(clock), onClockJump: clock.onJump });
       if (upstreamSweeper !== undefined) closers.push(async () => upstreamSweeper.stop());
+      const usedStepSweeper = await startUsedStepExpiry({ mongo, logger, now: secondFactorClock ?? dateClock(clock), onClockJump: clock.onJump });
+      if (usedStepSweeper !== undefined) closers.push(async () => usedStepSweeper.stop());
     }
     const keyStore = createKeyStore({ model: keySetModel(mongo), box: createSecretBox(secret, 'keys'), now: dateClock(clock) });
     const keyNotices = redis === undefined ? undefined : keyChangeNotices({ redis, redisPrefix: config.redisPrefix, logger, subscriber });

@@ -1,5 +1,4 @@
 import type Router from '@koa/router';
-import QRCode from 'qrcode';
 import { deriveKey } from '../crypto/secret-box.ts';
 import { interactionRoutes } from '../interactions/routes.ts';
 import { signInSteps } from '../interactions/steps/index.ts';
@@ -14,8 +13,11 @@ import { endpointPath } from '../routes/table.ts';
 import type { SelfService } from './self-service.ts';
 import type { Wiring } from './wiring.ts';
 
-/** An SVG QR code (authenticator-app enrolment on the hosted pages and the account page). */
-export const qrSvg = (text: string): Promise<string> => QRCode.toString(text, { type: 'svg', errorCorrectionLevel: 'M', margin: 1 });
+/**
+ * An SVG QR code (authenticator-app enrolment on the hosted pages and the account page); the QR
+ * library loads at the first enrolment, not at the start (docs/PERFORMANCE.md, perf23h).
+ */
+export const qrSvg = async (text: string): Promise<string> => (await import('qrcode')).default.toString(text, { type: 'svg', errorCorrectionLevel: 'M', margin: 1 });
 
 /** The sign-in steps (password with its extensions, email confirmation, second factor, a test's extras, consent). */
 export function composeSignInSteps(w: Wiring, { selfService, loginExtension }: { selfService: SelfService; loginExtension: LoginExtension }): SignInStep[] {

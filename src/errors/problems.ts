@@ -86,6 +86,7 @@ export const PROBLEMS = {
   client_exists: 'a client with id {client_id} already exists',
   not_in_scope: "{scope} is not one of the client's allowed scopes (scope): add it there first",
   unknown_scope: 'no scope named {scope} (a standard scope or a claim scope)',
+  admin_service_account_role: "admin is Gatehouse's administrator role: a service account cannot hold it",
   asked_only_scope: '{scope} is given only to a request that asks for it, never by default',
 
   // APIs.

@@ -56,6 +56,17 @@ export interface KeycloakImportOptions {
   readonly realmSettings?: boolean | undefined;
 }
 
+/**
+ * Why an unmarked user holding an export's id is left alone. A Gatehouse user and a user an import
+ * made before imports marked their users look the same; only a stored password that is still the
+ * export's PBKDF2 one (or no usable password) tells the second (importedFromRealm). An argon2 hash
+ * does not: Keycloak's argon2 and Gatehouse's argon2id share one format, so an export could carry a
+ * copy of a Gatehouse user's hash (a `gatehouse export --unencrypted` file holds them). Decided: a
+ * conflict, and the operator, who knows, deletes the user and imports again (the sub stays Keycloak's id).
+ */
+const UNMARKED_HOLDER =
+  "id held by a user no import marked as this realm's — created in Gatehouse, or imported before imports marked their users and holding a password other than the export's PBKDF2 one (signed in since, changed, or an argon2 hash, which Gatehouse cannot tell from its own): left as it is. If it is this realm's user, delete it (gatehouse users delete ID: the sub stays Keycloak's id) and import again";
+
 /** The client ids of Gatehouse's own apps (src/clients/console-client.ts, account-client.ts). */
 const GATEHOUSE_CLIENTS: ReadonlySet<string> = new Set([CONSOLE_CLIENT_ID, ACCOUNT_CLIENT_ID]);
 
@@ -88,6 +99,9 @@ export async function applyKeycloakRealm(services: KeycloakImportServices, plan:
     const existing = await services.clients.get(client.clientId);
     const allowedApis = new Set(existing?.allowedApis ?? client.allowedApis);
     const metadata = { ...client.metadata };
+    // Its service-account roles come with its service-account user (applyKeycloakUsers), in the users' files.
+    const serviceRoles = existing?.metadata.service_account_roles;
+    if (serviceRoles !== undefined && (metadata.grant_types as string[]).includes('client_credentials')) metadata.service_account_roles = serviceRoles;
     if (api !== undefined) {
       allowedApis.add(api);
       metadata.default_api = api;
@@ -216,7 +230,7 @@ export async function applyKeycloakUsers(
     let user: StoredUser = { ...planned.user, importedFrom: { kind: 'keycloak', realm } };
     if (existing !== undefined && !importedFromRealm(existing, planned, realm)) {
       // The id is the `sub` apps know: a Gatehouse user's (or another realm's) is never taken over by an export naming it.
-      report.add('conflicts', { user: planned.user.username, reason: 'id held by a user not imported from this realm: left as it is' });
+      report.add('conflicts', { user: planned.user.username, reason: existing.importedFrom === undefined ? UNMARKED_HOLDER : 'id held by a user not imported from this realm: left as it is' });
       continue;
     }
     if (existing !== undefined) {
@@ -275,7 +289,30 @@ export async function applyKeycloakUsers(
     report.report.consents += 1;
   }
   await applyUpstreamLinks(services.upstream, plan.upstreamLinks, { dryRun, importedUsers }, report);
+  await applyServiceAccounts(services.clients, plan, dryRun, report);
   dryRunUsers?.batchDone(importedUsers);
+}
+
+/**
+ * Keycloak's service-account users are not users here: their effective roles become their clients'
+ * `service_account_roles`, which the clients' client_credentials tokens carry (replaced whole, as a
+ * user's roles are). Never Gatehouse's own apps' clients (reported with the realm); never `admin`
+ * (src/keycloak/map-roles.ts gives it to nobody).
+ */
+async function applyServiceAccounts(clients: ClientRepository, plan: KeycloakUsersPlan, dryRun: boolean, report: KeycloakReportBuilder): Promise<void> {
+  for (const { username, clientId, roles } of plan.serviceAccounts) {
+    if (GATEHOUSE_CLIENTS.has(clientId)) continue;
+    if (!dryRun) {
+      const client = await clients.get(clientId);
+      if (client === undefined) {
+        report.addUnmapped({ kind: 'service account', name: username, reason: `its client ${clientId} is not in Gatehouse (deleted since the realm file's import?): its roles are not carried over` });
+        continue;
+      }
+      const { service_account_roles: held, ...metadata } = client.metadata;
+      if (JSON.stringify(held ?? []) !== JSON.stringify(roles)) await clients.update(clientId, { metadata: roles.length > 0 ? { ...metadata, service_account_roles: [...roles] } : metadata });
+    }
+    report.add('serviceAccounts', { client: ownString(clientId), roles: roles.map(ownString) });
+  }
 }
 
 /**

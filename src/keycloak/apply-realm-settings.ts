@@ -77,7 +77,7 @@ export async function applyRealmSettings(target: RealmSettingsTarget, planned: P
     const running = target.lifetimes?.[one.lifetime];
     if (running === one.value) continue;
     const now = running === undefined ? '' : ` (Gatehouse runs with ${running})`;
-    report.addUnmapped({ kind: 'realm setting', name: `${one.keycloak} ${one.value}`, reason: `environment only in Gatehouse: set ${one.variable}=${one.value}${now}${one.note === undefined ? '' : `; ${one.note}`}` });
+    report.addUnmapped({ kind: 'realm setting', name: `${one.keycloak} ${one.keycloakValue ?? one.value}`, reason: `environment only in Gatehouse: set ${one.variable}=${one.value}${now}${one.note === undefined ? '' : `; ${one.note}`}` });
   }
   const { brandName } = planned;
   if (brandName !== undefined && brandName !== target.brandName) {

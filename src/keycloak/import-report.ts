@@ -8,6 +8,11 @@ export const REPORT_SAMPLE = 20;
 
 type Outcome = 'created' | 'updated';
 type Sample<T> = T[];
+/** A client's service-account roles (Keycloak's service-account user's effective roles), set as its `service_account_roles`. */
+export interface ServiceAccountRoles {
+  readonly client: string;
+  readonly roles: readonly string[];
+}
 export interface Conflict {
   readonly user: string;
   readonly reason: string;
@@ -57,6 +62,8 @@ export interface KeycloakImportReport {
   readonly builtInClients: Sample<string>;
   /** Clients imported as native apps (`application_type: native`): their redirect URIs and what each is. */
   nativeClients: Readonly<Record<string, readonly string[]>>;
+  /** Imported clients' service accounts: the roles their client_credentials tokens carry (`service_account_roles`). */
+  readonly serviceAccounts: Sample<ServiceAccountRoles>;
   readonly users: Record<Outcome, Sample<string>>;
   /** Users not imported because the admin API would refuse them (`field: message`); the others are imported. */
   readonly refusedUsers: Sample<RefusedUser>;
@@ -101,6 +108,7 @@ export interface ReportCounts {
   readonly clients: Record<Outcome, number>;
   readonly claimScopes: Record<Outcome, number>;
   builtInClients: number;
+  serviceAccounts: number;
   readonly users: Record<Outcome, number>;
   refusedUsers: number;
   passwordsKept: number;
@@ -116,6 +124,7 @@ export type ReportList =
   | `totp.${TotpImportOutcome}`
   | `upstream.${'created' | 'updated' | 'secretsToSet'}`
   | 'builtInClients'
+  | 'serviceAccounts'
   | 'refusedUsers'
   | 'passwordsKept'
   | 'conflicts'
@@ -139,6 +148,7 @@ export function emptyKeycloakReport(realm: string, dryRun: boolean): KeycloakImp
     claimScopes: outcomes(() => []),
     builtInClients: [],
     nativeClients: {},
+    serviceAccounts: [],
     users: outcomes(() => []),
     refusedUsers: [],
     passwordsKept: [],
@@ -155,6 +165,7 @@ export function emptyKeycloakReport(realm: string, dryRun: boolean): KeycloakImp
       clients: outcomes(() => 0),
       claimScopes: outcomes(() => 0),
       builtInClients: 0,
+      serviceAccounts: 0,
       users: outcomes(() => 0),
       refusedUsers: 0,
       passwordsKept: 0,
@@ -179,7 +190,7 @@ export class KeycloakReportBuilder {
     this.#sink = sink;
   }
 
-  add(list: ReportList, entry: string | Conflict | RefusedUser): void {
+  add(list: ReportList, entry: string | Conflict | RefusedUser | ServiceAccountRoles): void {
     const [group, member] = list.split('.') as [string, string | undefined];
     const report = this.report as unknown as Record<string, Record<string, unknown[]>>;
     const counts = this.report.counts as unknown as Record<string, Record<string, number>>;

@@ -54,8 +54,15 @@ const USER_ATTRIBUTE_MAPPER = 'oidc-usermodel-attribute-mapper';
 const HARDCODED_MAPPER = 'oidc-hardcoded-claim-mapper';
 
 const flag = (config: Json, key: string) => config[key] === 'true' || config[key] === true;
-/** Keycloak's Claim JSON Type of a user attribute → Gatehouse's json_type. */
-const ATTRIBUTE_JSON_TYPES: Readonly<Record<string, JsonType>> = { '': 'string', String: 'string', long: 'long', int: 'int', boolean: 'boolean', JSON: 'json' };
+/**
+ * Keycloak's Claim JSON Type of a user attribute → Gatehouse's json_type. Keycloak converts only
+ * String, long, int, boolean and JSON (OIDCAttributeMapperHelper.convertToType); any other type — a
+ * `double` written through its REST API — it emits as the attribute's text, unconverted: a string here too.
+ */
+const ATTRIBUTE_JSON_TYPES: Readonly<Record<string, JsonType>> = { '': 'string', String: 'string', long: 'long', int: 'int', boolean: 'boolean', JSON: 'json', double: 'string' };
+
+/** Java's Long.valueOf / Integer.valueOf: digits with an optional sign, within range (a long as far as a JSON number keeps it exact). */
+const WHOLE_RANGE: Readonly<Record<string, number>> = { long: Number.MAX_SAFE_INTEGER, int: 2 ** 31 - 1 };
 
 /** The first problem the admin API's schema finds, as a sentence (`claim: is a standard or protocol claim`). */
 function firstProblem(error: { issues: ReadonlyArray<{ path: PropertyKey[]; message: string }> }): string {
@@ -66,12 +73,16 @@ function firstProblem(error: { issues: ReadonlyArray<{ path: PropertyKey[]; mess
 /** A hardcoded claim's value in its JSON type; a reason when it has none Gatehouse takes. */
 function hardcodedValue(value: string | undefined, type: string): { value: string | number | boolean } | { reason: string } {
   if (value === undefined) return { reason: 'no claim value' };
-  if (type === 'String' || type === '') return { value };
-  if (type === 'long' || type === 'int' || type === 'double') {
-    const number = Number(value);
-    return value.trim() !== '' && Number.isFinite(number) ? { value: number } : { reason: `claim value ${value} is not a ${type}` };
+  // Keycloak emits the text of a type it does not convert (double) as it is.
+  if (type === 'String' || type === '' || type === 'double') return { value };
+  const max = WHOLE_RANGE[type];
+  if (max !== undefined) {
+    const number = /^[+-]?\d+$/.test(value) ? Number(value) : NaN;
+    // Keycloak fails every token of the scope on one it cannot convert: left out, reported.
+    return number >= -max - (type === 'int' ? 1 : 0) && number <= max ? { value: number } : { reason: `claim value ${value} is not a ${type}` };
   }
-  if (type === 'boolean') return value === 'true' || value === 'false' ? { value: value === 'true' } : { reason: `claim value ${value} is not a boolean` };
+  // Boolean.valueOf: any case.
+  if (type === 'boolean') return /^(true|false)$/i.test(value) ? { value: value.toLowerCase() === 'true' } : { reason: `claim value ${value} is not a boolean` };
   return { reason: `JSON type ${type} is not supported (a text, number or boolean)` };
 }
 

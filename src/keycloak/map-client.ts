@@ -187,6 +187,9 @@ function clientMetadata(client: Json, clientScopes: MappedClientScopes, unmapped
   if (frontchannelUrl !== undefined) {
     note(`front-channel logout URL ${frontchannelUrl}: not imported (Gatehouse has no front-channel logout; it signs apps out through back-channel logout, backchannel_logout_uri)`);
   }
+  if (attributes['client.use.lightweight.access.token.enabled'] === 'true') {
+    note("lightweight access tokens (client.use.lightweight.access.token.enabled): not carried over — Gatehouse has none; this client's access tokens carry every claim its scopes and token_claims give (Keycloak's resource servers read the claims left out at introspection; they find them in the token too)");
+  }
   for (const mapper of list(client.protocolMappers)) {
     if (isObject(mapper)) note(`protocol mapper ${String(mapper.name)} (${String(mapper.protocolMapper)}): not mapped (Gatehouse's claims come from scopes and the API's token claims)`);
   }

@@ -33,6 +33,8 @@ export interface PlannedEnvironmentSetting {
   readonly value: number;
   /** The realm's setting (`accessTokenLifespan`), and what differs beyond the value, if anything. */
   readonly keycloak: string;
+  /** The realm's own value, when Gatehouse does not take it and `value` is the nearest it does. */
+  readonly keycloakValue?: number;
   readonly note?: string;
 }
 
@@ -248,8 +250,17 @@ function mapSignInTimeout(document: Json, environment: PlannedEnvironmentSetting
   const bounded = taken === value ? '' : ` (the realm's ${value} is outside what Gatehouse takes, ${INTERACTION_TTL.min}–${INTERACTION_TTL.max})`;
   const longer = name === 'accessCodeLifespanLogin' ? '' : ` (the pages of required actions had longer than the sign-in form's accessCodeLifespanLogin ${login ?? 'unset'} there)`;
   const note = `Keycloak timed each page of a sign-in${longer}; Gatehouse gives the whole sign-in, every page and step of it, this long from the authorization request${bounded}`;
-  environment.push({ variable: 'GATEHOUSE_INTERACTION_TTL', lifetime: 'interaction', value: taken, keycloak: name, note });
+  environment.push({ variable: 'GATEHOUSE_INTERACTION_TTL', lifetime: 'interaction', value: taken, keycloak: name, ...(taken === value ? {} : { keycloakValue: value }), note });
 }
+
+/** The shortest lifetimes startup takes (src/config/schema.ts; test/unit/keycloak-realm-settings.test.ts checks them against it). */
+const LIFETIME_MIN: Readonly<Record<Exclude<PlannedEnvironmentSetting['variable'], 'GATEHOUSE_INTERACTION_TTL'>, number>> = {
+  GATEHOUSE_ACCESS_TOKEN_TTL: 30,
+  GATEHOUSE_AUTHORIZATION_CODE_TTL: 10,
+  GATEHOUSE_SESSION_TTL: 60,
+  GATEHOUSE_REFRESH_TOKEN_TTL: 60,
+  GATEHOUSE_DEVICE_CODE_TTL: 60,
+};
 
 /** GATEHOUSE_INTERACTION_TTL's bounds (src/config/schema.ts). */
 const INTERACTION_TTL = { min: 60, max: 86_400 } as const;
@@ -274,9 +285,14 @@ const PAGE_LOCALES: readonly string[] = ['en', 'ru', 'zh-CN', 'ko'];
 
 /** Realm settings → Sessions and Tokens, and Email: what Gatehouse takes from its environment only. */
 function mapLifetimes(document: Json, environment: PlannedEnvironmentSetting[], report: Note): void {
-  const env = (name: string, variable: PlannedEnvironmentSetting['variable'], lifetime: PlannedEnvironmentSetting['lifetime'], note?: string) => {
-    const value = whole(document[name]);
-    if (value !== undefined && value > 0) environment.push({ variable, lifetime, value, keycloak: name, ...(note === undefined ? {} : { note }) });
+  const env = (name: string, variable: keyof typeof LIFETIME_MIN, lifetime: PlannedEnvironmentSetting['lifetime'], note?: string) => {
+    const given = whole(document[name]);
+    if (given === undefined || given <= 0) return;
+    // Startup refuses a lifetime below its minimum: suggest the nearest one it takes, and say so.
+    const value = Math.max(given, LIFETIME_MIN[variable]);
+    const below = value === given ? undefined : `the realm's ${given} is below what Gatehouse takes (at least ${value}): the nearest it takes`;
+    const notes = [note, below].filter((part) => part !== undefined).join('; ');
+    environment.push({ variable, lifetime, value, keycloak: name, ...(value === given ? {} : { keycloakValue: given }), ...(notes === '' ? {} : { note: notes }) });
   };
   env('accessTokenLifespan', 'GATEHOUSE_ACCESS_TOKEN_TTL', 'accessToken');
   env('accessCodeLifespan', 'GATEHOUSE_AUTHORIZATION_CODE_TTL', 'authorizationCode');

@@ -46,11 +46,40 @@ export function userPassOf(raw: unknown): 'named' | 'derived' {
   return identity.ok && identity.address !== undefined ? 'derived' : 'named';
 }
 
+/** A client's service-account user (Keycloak's `serviceAccountClientId`): its effective roles become the client's `service_account_roles`. */
+export interface PlannedServiceAccount {
+  /** Keycloak's username for it (`service-account-<client>`). */
+  readonly username: string;
+  readonly clientId: string;
+  readonly roles: readonly string[];
+}
+
 export interface MapUsersOptions {
   readonly pass: UserPass;
+  /** Where the service-account users' roles go (they are not users in Gatehouse). */
+  readonly serviceAccounts?: PlannedServiceAccount[];
   /** The users' place: their index in the document is `offset` + their index in the batch; `where` names the document (`acme-users-3.json: `). */
   readonly offset?: number;
   readonly where?: string;
+}
+
+/** A user's effective roles: the realm's default role, direct ones, and those of each group and its parents (composites expanded). */
+function effectiveRoles(raw: Json, defaultRole: string, { effective, groups }: RealmRoles, note: (reason: string) => void): Set<string> {
+  const given = new Set<string>();
+  effective({ realm: [defaultRole], client: {} }, given);
+  effective(roleRef(raw.realmRoles, raw.clientRoles), given);
+  for (const path of strings(raw.groups)) {
+    let group = groups.get(path);
+    if (group === undefined) note(`group ${path}: not in the export's groups`);
+    // Paths are the file's: a group may name its parent's path, or two groups each other's. Each once.
+    const walked = new Set<GroupInfo>();
+    while (group !== undefined && !walked.has(group)) {
+      walked.add(group);
+      effective(group.roles, given);
+      group = group.parent === undefined ? undefined : groups.get(group.parent);
+    }
+  }
+  return given;
 }
 
 /**
@@ -66,9 +95,8 @@ export function mapUsers(
   unmapped: UnmappedItem[],
   refused: RefusedUser[],
   current: CurrentUsers,
-  { pass, offset = 0, where = '' }: MapUsersOptions = { pass: 'all' },
+  { pass, offset = 0, where = '', serviceAccounts = [] }: MapUsersOptions = { pass: 'all' },
 ): PlannedUser[] | MissingHolders {
-  const { effective, groups } = roles;
   const defaultRole = isObject(document.defaultRole) && typeof document.defaultRole.name === 'string' ? document.defaultRole.name : `default-roles-${realm.toLowerCase()}`;
   const users: PlannedUser[] = [];
   const exported = list(document.users);
@@ -96,7 +124,8 @@ export function mapUsers(
       continue;
     }
     if (identity === undefined) {
-      unmapped.push({ kind: 'service account', name: String(raw.username), reason: `the service account of ${String(raw.serviceAccountClientId)}: client_credentials tokens carry the client, not a user (its roles are not carried over)` });
+      // Not a user in Gatehouse: client_credentials tokens name the client, and carry these roles as its service_account_roles.
+      serviceAccounts.push({ username: String(raw.username), clientId: String(raw.serviceAccountClientId), roles: [...effectiveRoles(raw, defaultRole, roles, () => undefined)].sort() });
       continue;
     }
     if (!identity.ok) {
@@ -108,21 +137,8 @@ export function mapUsers(
     const note = (reason: string) => unmapped.push({ kind: 'user', name: String(raw.username), reason });
     for (const reason of identity.notes ?? []) note(reason);
     if (identity.address !== undefined && email !== null) note(addressUsernameNote(username, identity.address, email));
-    const userRoles = new Set<string>();
-    effective({ realm: [defaultRole], client: {} }, userRoles);
-    effective(roleRef(raw.realmRoles, raw.clientRoles), userRoles);
+    const userRoles = effectiveRoles(raw, defaultRole, roles, note);
     const memberOf = strings(raw.groups);
-    for (const path of memberOf) {
-      let group = groups.get(path);
-      if (group === undefined) note(`group ${path}: not in the export's groups`);
-      // Paths are the file's: a group may name its parent's path, or two groups each other's. Each once.
-      const walked = new Set<GroupInfo>();
-      while (group !== undefined && !walked.has(group)) {
-        walked.add(group);
-        effective(group.roles, userRoles);
-        group = group.parent === undefined ? undefined : groups.get(group.parent);
-      }
-    }
     let passwordHash = NO_USABLE_PASSWORD;
     let passwordAlgorithm: string | undefined;
     let passwordSetAt = new Date(typeof raw.createdTimestamp === 'number' ? raw.createdTimestamp : now.getTime());

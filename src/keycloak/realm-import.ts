@@ -4,7 +4,7 @@ import { mapClients } from './map-client.ts';
 import { mapClientScopes, type PlannedClaimScope } from './map-client-scopes.ts';
 import { mapFederatedIdentities, mapIdentityProviders, type PlannedLink, type PlannedUpstream } from './map-identity-providers.ts';
 import { groupDepth, mapRoles, MAX_GROUP_DEPTH, type RealmRoles } from './map-roles.ts';
-import { mapUsers, type PlannedUser, type UserPass } from './map-users.ts';
+import { mapUsers, type PlannedServiceAccount, type PlannedUser, type UserPass } from './map-users.ts';
 import { mapConsents, type PlannedConsent } from './map-consents.ts';
 import { mapRealmSettings, type PlannedRealmSettings, type PlannedSetting } from './map-realm-settings.ts';
 import { refuseTooDeep } from './nesting.ts';
@@ -13,7 +13,7 @@ import { currentUsersOf, type CurrentUser, type CurrentUsers, type MissingHolder
 
 export { KeycloakExportError, type UnmappedItem } from './export-json.ts';
 export { keycloakPasswordHash, NO_USABLE_PASSWORD } from './map-password.ts';
-export type { PlannedUser, UserPass } from './map-users.ts';
+export type { PlannedServiceAccount, PlannedUser, UserPass } from './map-users.ts';
 export type { CurrentUser, CurrentUsers, MissingHolders, RefusedUser } from './user-identity.ts';
 export type { PlannedLink, PlannedUpstream } from './map-identity-providers.ts';
 export type { PlannedRealmSettings } from './map-realm-settings.ts';
@@ -98,6 +98,8 @@ export interface KeycloakUsersPlan {
   readonly refusedUsers: readonly RefusedUser[];
   /** Users' federated identities as upstream links. */
   readonly upstreamLinks: readonly PlannedLink[];
+  /** The service-account users of imported clients: their roles become the client's `service_account_roles`. */
+  readonly serviceAccounts: readonly PlannedServiceAccount[];
   readonly unmapped: readonly UnmappedItem[];
 }
 
@@ -179,7 +181,8 @@ export function planKeycloakRealm(document: unknown, now: Date = new Date()): { 
  * Keycloak gives every new user the realm's default role and default groups. The imported users
  * have them (mapUsers). The default role's roles (beyond Keycloak's own: offline_access,
  * uma_authorization, the account client's) become the runtime setting default_roles, which every
- * user Gatehouse creates later gets; Gatehouse has no default groups, which the report says.
+ * user Gatehouse creates later gets (none beyond Keycloak's own: the setting is left alone);
+ * Gatehouse has no default groups, which the report says.
  */
 function newUserDefaults(document: Json, defaultRole: string, roles: RealmRoles, unmapped: UnmappedItem[]): PlannedSetting | undefined {
   const given = new Set<string>();
@@ -187,6 +190,8 @@ function newUserDefaults(document: Json, defaultRole: string, roles: RealmRoles,
   const groups = list(document.defaultGroups).filter((path): path is string => typeof path === 'string');
   if (groups.length > 0) unmapped.push({ kind: 'group', name: groups.join(', '), reason: "the realm's default groups: Keycloak put every new user in them; the imported users are where Keycloak had them, but users Gatehouse creates later (registration, identity providers, invitations, the admin API) join no group by default: add them to those users (console, admin API), or give the groups' roles as default roles (default_roles)" });
   const value = [...given].sort();
+  // Only Keycloak's own roles (every realm's default): nothing to carry, and Gatehouse's default_roles is left as it is.
+  if (value.length === 0) return undefined;
   const keycloak = `defaultRole ${defaultRole}`;
   // As the admin API would take it (names of 1-128 characters, at most 100), else reported and left as it is.
   if (signInGroup.patchSchema.safeParse({ default_roles: value }).success) return { group: signInGroup.id, setting: 'default_roles', value, keycloak };
@@ -217,12 +222,19 @@ export function planKeycloakUsers(
   const document = { users, defaultRole: { name: context.defaultRole } };
   const unmapped: UnmappedItem[] = [];
   const refusedUsers: RefusedUser[] = [];
-  const mapped = mapUsers(document, context.realm, roles, now, unmapped, refusedUsers, current, options);
+  const accounts: PlannedServiceAccount[] = [];
+  const mapped = mapUsers(document, context.realm, roles, now, unmapped, refusedUsers, current, { ...options, serviceAccounts: accounts });
   if (!Array.isArray(mapped)) return mapped as MissingHolders;
+  const imported = new Set(context.clients);
+  const serviceAccounts = accounts.filter(({ username, clientId, roles: given }) => {
+    if (imported.has(clientId)) return true;
+    unmapped.push({ kind: 'service account', name: username, reason: `its client ${clientId} is not imported: its roles (${given.join(', ') || 'none'}) are not carried over` });
+    return false;
+  });
   const planned = new Map(mapped.map(({ user }) => [user._id, user.username]));
   const consents = mapConsents(document, planned, new Set(context.clients), new Set(context.claimScopes ?? []), unmapped);
   const upstreamLinks = mapFederatedIdentities({ users: users.filter((raw) => isObject(raw) && typeof raw.id === 'string' && planned.has(raw.id)) }, new Map(Object.entries(context.aliases)), unmapped);
-  return { users: mapped, consents, refusedUsers, upstreamLinks, unmapped };
+  return { users: mapped, consents, refusedUsers, upstreamLinks, serviceAccounts, unmapped };
 }
 
 /**

@@ -126,9 +126,10 @@ export interface PasskeysDeps {
   /** Held around every update of a passkey (FerretDB v1 rewrites the whole document); by default in `connection`. */
   readonly locks?: DocumentLocks;
   /**
-   * Load the WebAuthn library now (the server: no sign-in waits for it) rather than at the first
-   * ceremony (a CLI command lists and removes passkeys but never verifies one: its start does not
-   * pay for the library's ~250 modules).
+   * Load the WebAuthn library now rather than at the first ceremony. Neither the server nor the CLI
+   * does: a CLI command lists and removes passkeys but never verifies one, and a server that only
+   * answers tokens keeps ≈ 4.7 MiB less live heap without the library's ~250 modules (its first
+   * sign-in page waits for them once; docs/PERFORMANCE.md, perf23h).
    */
   readonly preload?: boolean;
   /** Create the collection's indexes (default); false when they exist already or the caller only reads (src/storage/index-mark.ts). */

@@ -1,9 +1,10 @@
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import type { AccountDirectory } from './accounts.ts';
+import { ADMIN_ROLE } from '../roles/admin-role.ts';
 
 /** The admin API's one scope, and the role a user needs for it (src/admin/auth.ts checks both on every call too). */
 export const ADMIN_SCOPE = 'admin';
-export const ADMIN_ROLE = 'admin';
+export { ADMIN_ROLE };
 
 /**
  * The admin API's scopes a token may carry for the user it is issued to: without the `admin`

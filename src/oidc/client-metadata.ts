@@ -1,5 +1,6 @@
 import { GATEHOUSE_CLIENT_PROPERTIES, OPERATOR_ONLY_CLIENT_PROPERTIES, type GatehouseClientProperty } from '../clients/gatehouse-properties.ts';
 import { SCOPE_TOKEN } from '../apis/scope-syntax.ts';
+import { ADMIN_ROLE } from '../roles/admin-role.ts';
 import { errors, type ClientMetadata, type KoaContextWithOIDC } from 'oidc-provider';
 
 const BOOLEAN_PROPS = new Set<string>(['first_party', 'login_uses_default_api', 'require_pkce', 'require_mfa', 'minimal_id_token', 'admin_client', 'allow_password_grant']);
@@ -98,6 +99,11 @@ export function validateClientProperty(ctx: KoaContextWithOIDC | undefined, key:
   }
   if (key === 'token_claims') {
     if (value !== 'gatehouse' && value !== 'keycloak') invalid(key, 'must be gatehouse or keycloak');
+    return;
+  }
+  if (key === 'service_account_roles') {
+    // The admin API's rules (src/clients/spec.ts); here, what a stored record must hold to be served.
+    if (!Array.isArray(value) || !value.every((role) => typeof role === 'string' && role !== '' && role !== ADMIN_ROLE)) invalid(key, 'must be an array of role names (never admin)');
     return;
   }
   if (key === 'web_origins') {

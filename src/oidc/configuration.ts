@@ -11,7 +11,7 @@ import { GATEHOUSE_CLIENT_PROPERTIES } from '../clients/gatehouse-properties.ts'
 import { clientFlag, clientList, validateClientProperty } from './client-metadata.ts';
 import { grantPolicy, type ConsentLookup } from './grant-policy.ts';
 import { offlineAccessForFirstParty } from './offline-access.ts';
-import { defaultScopesAtAuthorization } from './default-scopes.ts';
+import { defaultScopesAtAuthorization, defaultScopesAtRefresh } from './default-scopes.ts';
 import { audienceMatchesResource } from './audience-parameter.ts';
 import { gatehouseInteractionPolicy } from './interaction-policy.ts';
 import { introspectionAllowedPolicy } from './introspection-policy.ts';
@@ -132,6 +132,7 @@ export function providerConfiguration(settings: ProviderSettings): Configuration
   const policy = gatehouseInteractionPolicy(settings.prompts);
   const mapping = claimMapping(settings.claimScopes?.() ?? []);
   const addDefaultScopes = defaultScopesAtAuthorization(openIdScopeTest(mapping));
+  const keepDefaultScopes = defaultScopesAtRefresh(openIdScopeTest(mapping));
   return {
     adapter: settings.adapter,
     ...(settings.routes === undefined ? {} : { routes: { ...settings.routes } }),
@@ -220,8 +221,13 @@ export function providerConfiguration(settings: ProviderSettings): Configuration
     extraTokenClaims: withActClaim(withMappedClaims(extraTokenClaims(apis, accounts), mapping, accounts)),
     formats: { customizers: { jwt: jwtWithoutIntrospectionOnly(settings.jwtCustomizer, mapping) } },
     // Keycloak-like refresh tokens: issued to every client allowed the grant, always rotated.
+    // The refresh grant's only hook between finding the presented token and building the new
+    // tokens also keeps the client's default scopes a narrower `scope` left out (src/oidc/default-scopes.ts).
     issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
-    rotateRefreshToken: () => true,
+    rotateRefreshToken: (ctx) => {
+      keepDefaultScopes(ctx);
+      return true;
+    },
     loadExistingGrant: grantPolicy({ consents: settings.consents }),
     // Keycloak's kc_idp_hint and its plain form: go straight to that upstream provider (src/interactions/upstream.ts).
     // The library runs every validator here on each authorization and PAR request, its parameter

@@ -59,3 +59,29 @@ export function defaultScopesAtAuthorization(isOpenIdScope: (scope: string) => b
     params.scope = withDefaultScopes(params.scope, defaults);
   };
 }
+
+/**
+ * The refresh grant's part. Keycloak keeps a client's default scopes at a refresh whatever its
+ * `scope` parameter names: it narrows the refresh token's scope to the parameter, then adds the
+ * client's default client scopes back (TokenManager.refreshAccessToken). The library gives a
+ * refresh that names a `scope` only what it names, so that `scope` is widened here with the
+ * client's default scopes — those the presented refresh token holds. One the client gained after
+ * the token was issued is in neither the token nor its grant (nor the user's consent): naming it
+ * would make the library refuse the refresh (invalid_scope), so it is left out, and the token
+ * refreshes as before. A refresh that names no `scope` already gets all the token holds.
+ *
+ * Runs in the library's `rotateRefreshToken` hook (configuration.ts): the one call out of its
+ * refresh grant after it has found the presented token (the storage's one read; its record is
+ * `entities.RefreshToken`) and checked the named scopes against it, and before it reads `scope`
+ * for the new access and ID tokens. It reads nothing itself.
+ */
+export function defaultScopesAtRefresh(isOpenIdScope: (scope: string) => boolean): (ctx: KoaContextWithOIDC) => void {
+  return (ctx) => {
+    const { client, params, entities } = ctx.oidc;
+    const held = entities.RefreshToken?.scopes;
+    if (client === undefined || params === undefined || held === undefined || typeof params.scope !== 'string' || params.scope === '') return;
+    const defaults = defaultScopesOf(client, isOpenIdScope).filter((scope) => held.has(scope));
+    if (defaults.length === 0) return;
+    params.scope = withDefaultScopes(params.scope, defaults);
+  };
+}

@@ -47,9 +47,12 @@ export function hasKeycloakClaims(record: { readonly extra?: unknown }): boolean
   return extra?.typ === 'Bearer' && typeof extra.realm_access === 'object' && extra.realm_access !== null;
 }
 
-/** Claims that tokens without a user (client_credentials) of a Keycloak-claims client carry. */
-export function keycloakClientTokenClaims(clientId: string): Record<string, unknown> {
-  return { typ: 'Bearer', azp: clientId };
+/**
+ * Claims that tokens without a user (client_credentials) of a Keycloak-claims client carry; with
+ * the client's service-account roles (`service_account_roles`) as Keycloak's service-account user's.
+ */
+export function keycloakClientTokenClaims(clientId: string, serviceAccountRoles: readonly string[] = []): Record<string, unknown> {
+  return { typ: 'Bearer', azp: clientId, ...(serviceAccountRoles.length > 0 ? keycloakRoleClaims({ roles: serviceAccountRoles }) : {}) };
 }
 
 /**

@@ -1,10 +1,9 @@
 import { decodeJwt } from 'jose';
 import type { Client, KoaContextWithOIDC } from 'oidc-provider';
+import { scopeWords as words } from '../claims/mapped-claims.ts';
 import { clientFlag } from './client-metadata.ts';
 
 const OFFLINE = 'offline_access';
-
-const words = (value: unknown): string[] => (typeof value === 'string' ? value.split(' ').filter((word) => word !== '') : []);
 
 /**
  * The scope the client sent, before the library dropped anything from it: the pushed request's

@@ -148,14 +148,25 @@ export function extraTokenClaims(apis: ApiRegistry, accounts: AccountDirectory):
     // A client with Keycloak claims gets them in every token (opaque ones show them at introspection).
     const keycloakClient = clientId !== undefined && ctx?.oidc?.client?.clientId === clientId && clientProperty(ctx.oidc.client, 'token_claims') === 'keycloak';
     const api = typeof audience === 'string' ? await apis.find(audience) : undefined;
+    // A token without a user (client_credentials) carries the client's service-account roles where a user's would be.
+    const serviceRoles = () => (ctx?.oidc?.client?.clientId === clientId ? clientList(ctx.oidc.client, 'service_account_roles') : []);
     if (keycloakClient || api?.tokenClaims === 'keycloak') {
-      if (typeof accountId !== 'string') return keycloakClient && clientId !== undefined ? keycloakClientTokenClaims(clientId) : undefined;
+      if (typeof accountId !== 'string') {
+        if (clientId === undefined) return undefined;
+        const roles = serviceRoles();
+        if (roles.length > 0) return keycloakClientTokenClaims(clientId, roles);
+        return keycloakClient ? keycloakClientTokenClaims(clientId) : undefined;
+      }
       const profile = await accounts.findActive(accountId);
       if (profile === undefined) return undefined;
       const sid = 'sid' in token && typeof token.sid === 'string' ? token.sid : undefined;
       return keycloakTokenClaims({ profile: profile.claims, clientId, sid });
     }
-    if (api === undefined || typeof accountId !== 'string') return undefined;
+    if (api === undefined) return undefined;
+    if (typeof accountId !== 'string') {
+      const roles = api.includeRoles ? serviceRoles() : [];
+      return roles.length > 0 ? { roles } : undefined;
+    }
     if (!api.includeRoles && !api.includeGroups) return undefined;
     const profile = await accounts.findActive(accountId);
     if (profile === undefined) return undefined;

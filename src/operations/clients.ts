@@ -40,6 +40,7 @@ export function showClient(client: ClientView) {
     minimal_id_token: metadata.minimal_id_token === true,
     login_uses_default_api: metadata.login_uses_default_api === true,
     token_claims: metadata.token_claims === 'keycloak' ? 'keycloak' : 'gatehouse',
+    service_account_roles: (metadata.service_account_roles as string[] | undefined) ?? [],
     userinfo_signed_response_alg: optional('userinfo_signed_response_alg'),
     jwks: optional('jwks'),
     jwks_uri: optional('jwks_uri'),

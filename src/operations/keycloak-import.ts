@@ -5,7 +5,8 @@ import type { StoredUser } from '../accounts/user-model.ts';
 import { applyKeycloakRealm, applyKeycloakUsers, DryRunUsers, type KeycloakImportOptions } from '../keycloak/apply-import.ts';
 import { applyRealmSettings, realmLayoutNotes, type RealmSettingsTarget } from '../keycloak/apply-realm-settings.ts';
 import { KeycloakReportBuilder, type KeycloakImportReport } from '../keycloak/import-report.ts';
-import { isObject, KeycloakExportError } from '../keycloak/export-json.ts';
+import { isObject, KeycloakExportError, type UnmappedItem } from '../keycloak/export-json.ts';
+import { REALM_USERS_NOTE, type PlannedRealmSettings } from '../keycloak/map-realm-settings.ts';
 import type { KeycloakExportDocument } from '../keycloak/export-stream.ts';
 import { userPassOf } from '../keycloak/map-users.ts';
 import { refuseTooDeep } from '../keycloak/nesting.ts';
@@ -91,6 +92,17 @@ export type KeycloakSettingsOperations = Omit<RealmSettingsTarget, 'update'> & {
   update(ctx: OperationContext, group: string, patch: Record<string, unknown>): Promise<unknown>;
 };
 
+/**
+ * Left out with the realm's settings, the default role's roles are still every imported user's
+ * (mapUsers), but not default_roles: said, since users created later no longer get them as in Keycloak.
+ */
+function defaultRolesLeftOut(planned: PlannedRealmSettings): UnmappedItem[] {
+  const defaults = planned.settings.find((one) => one.setting === 'default_roles');
+  if (defaults === undefined || !Array.isArray(defaults.value) || defaults.value.length === 0) return [];
+  const reason = `the imported users have its roles (${defaults.value.join(', ')}); default_roles is left as it is (realm settings left out): users Gatehouse creates later get them only once it is set (PATCH /admin/api/v1/settings/sign-in, or import without --no-realm-settings)`;
+  return [{ kind: REALM_USERS_NOTE, name: defaults.keycloak, reason }];
+}
+
 export async function importKeycloakRealm(services: GatehouseServices, ctx: OperationContext, source: KeycloakExportSource, options: KeycloakImportOptions, settings?: KeycloakSettingsOperations): Promise<KeycloakImportReport> {
   const { realm: realmDocument, usersFiles = [] } = source;
   const { dryRun } = options;
@@ -125,6 +137,7 @@ export async function importKeycloakRealm(services: GatehouseServices, ctx: Oper
       await applyRealmSettings({ ...settings, update: (group, patch) => settings.update(ctx, group, patch) }, plan.settings, dryRun, report);
       report.report.settings.imported = true;
     }
+    if (!withSettings) for (const note of defaultRolesLeftOut(plan.settings)) report.addUnmapped(note);
     if (!dryRun) await services.keycloakRealms.save(context);
   }
 

@@ -14,8 +14,9 @@ const ORDERS = 'https://orders.default-scopes.test';
  * From outside: Keycloak's default client scopes as a client's `default_scopes` (admin API), and
  * openid-client apps that ask for `openid` alone — as a Keycloak app does — getting the default
  * claim scope's claim in the ID token, userinfo, the access token and its introspection, the token
- * response's `scope` and after a refresh; a third-party app's consent page asks for it; the
- * password grant and the device flow add it too.
+ * response's `scope` and after a refresh, even one that names a narrower `scope` (Keycloak keeps
+ * default scopes there too); a third-party app's consent page asks for it; the password grant and
+ * the device flow add it too.
  */
 describe('outside: client default scopes (Keycloak default client scopes)', function () {
   this.timeout(120_000);
@@ -106,6 +107,15 @@ describe('outside: client default scopes (Keycloak default client scopes)', func
     expect(refreshed.claims()).to.include({ department: 'eng' });
     expect(await oidc.fetchUserInfo(app, refreshed.access_token, userId)).to.include({ department: 'eng' });
 
+    // A refresh that names a narrower scope keeps the default scopes, as Keycloak's does.
+    const narrower = await oidc.refreshTokenGrant(app, refreshed.refresh_token!, { scope: 'openid' });
+    expect(narrower.scope?.split(' ')).to.have.members(['openid', 'department']);
+    expect(narrower.claims()).to.include({ sub: userId, department: 'eng' });
+    expect(await oidc.fetchUserInfo(app, narrower.access_token, userId)).to.include({ department: 'eng' });
+    const narrowerIntrospected = await oidc.tokenIntrospection(app, narrower.access_token);
+    expect(narrowerIntrospected).to.include({ active: true, department: 'eng' });
+    expect(String(narrowerIntrospected.scope).split(' ')).to.have.members(['openid', 'department']);
+
     // A JWT access token for an API carries it as well (the scope asked for: openid and the API's).
     const forApi = await ops.call('PATCH', `/clients/${created.body.client_id}`, { apis: [ORDERS] });
     expect(forApi.status, JSON.stringify(forApi.body)).to.equal(200);
@@ -131,7 +141,44 @@ describe('outside: client default scopes (Keycloak default client scopes)', func
     expect(tokens.scope?.split(' ')).to.include('department');
   });
 
-  it('the password grant and the device flow add the default scope too', async () => {
+  it('a refresh token issued before the client gained a default scope still refreshes with a narrower scope, keeping the defaults it holds and not gaining the new one', async () => {
+    const created = await ops.call('POST', '/clients', {
+      name: 'Wiki',
+      redirect_uris: [REDIRECT],
+      scope: 'openid profile email department',
+      default_scopes: ['profile'],
+      first_party: true,
+    });
+    const app = await application(deploy.issuer, created);
+    const request = await authorizationRequest(app, REDIRECT, { scope: 'openid email' });
+    const outcome = await signIn(new UserAgent(), request.url.toString(), REDIRECT, credentials);
+    const tokens = await oidc.authorizationCodeGrant(app, outcome.callback, request.checks);
+    expect(tokens.scope?.split(' ')).to.have.members(['openid', 'email', 'profile']);
+    // The operator makes department a default scope after the refresh token was issued.
+    const widened = await ops.call('PATCH', `/clients/${created.body.client_id}`, { default_scopes: ['profile', 'department'] });
+    expect(widened.status, JSON.stringify(widened.body)).to.equal(200);
+
+    // No invalid_scope for the default the token does not hold; profile (a default it holds) is
+    // kept, email (asked for once, not a default) is dropped as the refresh asked.
+    const narrower = await oidc.refreshTokenGrant(app, tokens.refresh_token!, { scope: 'openid' });
+    expect(narrower.scope?.split(' ')).to.have.members(['openid', 'profile']);
+    expect(narrower.claims()).to.include({ sub: userId, preferred_username: 'dora' });
+    expect(narrower.claims()).not.to.have.property('department');
+    const info = await oidc.fetchUserInfo(app, narrower.access_token, userId);
+    expect(info).to.include({ preferred_username: 'dora' });
+    expect(info).not.to.have.property('department');
+    // The rotated refresh token still holds what the first one did: a refresh naming no scope gets it all back.
+    const all = await oidc.refreshTokenGrant(app, narrower.refresh_token!);
+    expect(all.scope?.split(' ')).to.have.members(['openid', 'email', 'profile']);
+    // Naming the new default outright is still refused: the token never held it.
+    const refused = await oidc.refreshTokenGrant(app, all.refresh_token!, { scope: 'openid department' }).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    expect(refused).to.be.instanceOf(oidc.ResponseBodyError).and.to.include({ error: 'invalid_scope' });
+  });
+
+  it('the password grant and the device flow add the default scope too, and their refresh tokens keep it at a narrower refresh', async () => {
     const gateway = await application(
       deploy.issuer,
       await ops.call('POST', '/clients', {
@@ -140,12 +187,15 @@ describe('outside: client default scopes (Keycloak default client scopes)', func
         default_scopes: ['department'],
         first_party: true,
         allow_password_grant: true,
-        grant_types: ['client_credentials'],
+        grant_types: ['client_credentials', 'refresh_token'],
       }),
     );
     const viaPassword = await oidc.genericGrantRequest(gateway, 'password', { username: 'dora', password: PASSWORD, scope: 'openid' });
     expect(viaPassword.scope?.split(' ')).to.have.members(['openid', 'department']);
     expect(viaPassword.claims()).to.include({ sub: userId, department: 'eng' });
+    const passwordRefreshed = await oidc.refreshTokenGrant(gateway, viaPassword.refresh_token!, { scope: 'openid' });
+    expect(passwordRefreshed.scope?.split(' ')).to.have.members(['openid', 'department']);
+    expect(passwordRefreshed.claims()).to.include({ sub: userId, department: 'eng' });
 
     const tv = await application(
       deploy.issuer,
@@ -155,7 +205,7 @@ describe('outside: client default scopes (Keycloak default client scopes)', func
         first_party: true,
         scope: 'openid department',
         default_scopes: ['department'],
-        grant_types: ['urn:ietf:params:oauth:grant-type:device_code'],
+        grant_types: ['urn:ietf:params:oauth:grant-type:device_code', 'refresh_token'],
       }),
     );
     const started = await oidc.initiateDeviceAuthorization(tv, { scope: 'openid' });
@@ -163,5 +213,8 @@ describe('outside: client default scopes (Keycloak default client scopes)', func
     const deviceTokens = await oidc.genericGrantRequest(tv, 'urn:ietf:params:oauth:grant-type:device_code', { device_code: started.device_code });
     expect(deviceTokens.claims()).to.include({ sub: userId, department: 'eng' });
     expect(deviceTokens.scope?.split(' ')).to.include('department');
+    const deviceRefreshed = await oidc.refreshTokenGrant(tv, deviceTokens.refresh_token!, { scope: 'openid' });
+    expect(deviceRefreshed.scope?.split(' ')).to.have.members(['openid', 'department']);
+    expect(await oidc.fetchUserInfo(tv, deviceRefreshed.access_token, userId)).to.include({ department: 'eng' });
   });
 });

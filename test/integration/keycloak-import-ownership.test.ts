@@ -1,4 +1,5 @@
 import { pbkdf2Sync, randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { expect } from 'chai';
 import type { StoredUser } from '../../src/accounts/user-model.ts';
 import type { RunningGatehouse } from '../../src/server.ts';
@@ -7,6 +8,9 @@ import { adminClient, callAdmin } from '../helpers/admin.ts';
 import { deployment, PASSWORD, type Deployment } from '../helpers/e2e.ts';
 
 const NOT_OURS = 'id held by a user not imported from this realm: left as it is';
+/** A holder without the mark: a Gatehouse user, or one an import made before users were marked whose password no longer proves it (said, with the way out). */
+const UNMARKED =
+  'id held by a user no import marked as this realm\'s — created in Gatehouse, or imported before imports marked their users and holding a password other than the export\'s PBKDF2 one (signed in since, changed, or an argon2 hash, which Gatehouse cannot tell from its own): left as it is. If it is this realm\'s user, delete it (gatehouse users delete ID: the sub stays Keycloak\'s id) and import again';
 
 /** A Keycloak user with a PBKDF2-SHA512 password (what Keycloak's export carries). */
 function keycloakUser(id: string, username: string, password: string, extra: Record<string, unknown> = {}) {
@@ -100,7 +104,7 @@ describe('Keycloak import: a re-import updates only the users its realm created'
     const hostile = keycloakUser(nina, 'native-nina', 'export knows this 3', { email: 'nina@example.com', credentials: [{ ...keycloakUser(nina, 'x', 'export knows this 3').credentials[0], createdDate: 4_000_000_000_000 }] });
     for (const dryRun of [true, false]) {
       const { body } = await importRealm(realm('alpha', [hostile]), dryRun);
-      expect(body.conflicts, `dry run: ${dryRun}`).to.deep.equal([{ user: 'native-nina', reason: NOT_OURS }]);
+      expect(body.conflicts, `dry run: ${dryRun}`).to.deep.equal([{ user: 'native-nina', reason: UNMARKED }]);
     }
     expect(await stored(nina)).to.deep.equal(before);
     expect(await signsIn('native-nina', PASSWORD)).to.equal(true);
@@ -120,9 +124,28 @@ describe('Keycloak import: a re-import updates only the users its realm created'
     expect(await signsIn('carl', 'carl keycloak pass 5')).to.equal(true);
     const { body } = await importRealm(realm('alpha', users));
     expect(body.users.updated).to.deep.equal(['bob']);
-    expect(body.conflicts).to.deep.equal([{ user: 'carl', reason: NOT_OURS }]);
+    expect(body.conflicts).to.deep.equal([{ user: 'carl', reason: UNMARKED }]);
     expect((await stored(bob)).importedFrom).to.deep.equal({ kind: 'keycloak', realm: 'alpha' });
     expect((await stored(carl)).importedFrom).to.equal(undefined);
+  });
+
+  it('a user imported before the mark with Keycloak\'s argon2 hash is a conflict even untouched, saying so and what to do; deleted and imported again, it is the realm\'s', async () => {
+    const fixture = JSON.parse(readFileSync(new URL('../fixtures/keycloak/realm-export.json', import.meta.url), 'utf8')) as { users: Array<{ username: string; credentials: unknown[] }> };
+    const argon2 = fixture.users.find((user) => user.username === 'ada-argon2')!.credentials;
+    const gina = randomUUID();
+    const user = keycloakUser(gina, 'gina', 'unused', { credentials: argon2 });
+    await importRealm(realm('alpha', [user]));
+    const { importedFrom: _from, ...unmarked } = await stored(gina);
+    await gatehouse.services.users.importOne(unmarked as StoredUser);
+    for (const dryRun of [true, false]) {
+      const { body } = await importRealm(realm('alpha', [user]), dryRun);
+      expect(body.conflicts, `dry run: ${dryRun}`).to.deep.equal([{ user: 'gina', reason: UNMARKED }]);
+    }
+    expect((await callAdmin(gatehouse.url, token, 'DELETE', `/users/${gina}`)).status).to.equal(204);
+    const { body } = await importRealm(realm('alpha', [user]));
+    expect(body.users.created).to.deep.equal(['gina']);
+    expect((await stored(gina)).importedFrom).to.deep.equal({ kind: 'keycloak', realm: 'alpha' });
+    expect(await signsIn('gina', 'Argon2 password #1')).to.equal(true);
   });
 
   it('without a password: an earlier import (no usable password) is taken as the realm’s; a Gatehouse user without one (passkey, upstream) is a conflict', async () => {
@@ -136,7 +159,7 @@ describe('Keycloak import: a re-import updates only the users its realm created'
     expect((await stored(pat)).passwordHash).to.equal(null);
     const { body } = await importRealm(realm('alpha', [bare(erin, 'erin'), bare(pat, 'no-pass-pat')]));
     expect(body.users.updated).to.deep.equal(['erin']);
-    expect(body.conflicts).to.deep.equal([{ user: 'no-pass-pat', reason: NOT_OURS }]);
+    expect(body.conflicts).to.deep.equal([{ user: 'no-pass-pat', reason: UNMARKED }]);
     expect((await stored(erin)).importedFrom).to.deep.equal({ kind: 'keycloak', realm: 'alpha' });
     expect((await stored(pat)).importedFrom).to.equal(undefined);
   });

@@ -58,6 +58,7 @@ describe('Keycloak realm import (a realm exported by a real Keycloak 26)', funct
     expect(body.dryRun).to.equal(true);
     expect(body.users.created).to.have.members(['ada-argon2', 'ben-pbkdf2-sha512', 'cid-pbkdf2-sha256', 'dee-pbkdf2', 'eve-disabled']);
     expect(body.clients.created).to.have.members(['spa', 'portal', 'billing-worker']);
+    expect(body.serviceAccounts).to.deep.equal([{ client: 'billing-worker', roles: ['orders-api:orders.read'] }]);
     expect(await gatehouse.services.clients.get('spa')).to.equal(undefined);
     expect((await gatehouse.services.users.exportAll()).some((user) => user.username === 'ada-argon2')).to.equal(false);
   });
@@ -70,7 +71,12 @@ describe('Keycloak realm import (a realm exported by a real Keycloak 26)', funct
     expect(body.roles.created).to.not.include('offline_access');
     expect(body.groups.created).to.have.members(['/staff', '/staff/editors']);
     const unmapped = (body.unmapped as Array<{ kind: string; name: string; reason: string }>).map((item) => `${item.kind} ${item.name}`);
-    expect(unmapped).to.include.members(['client orders-api', 'service account service-account-billing-worker', 'client spa']);
+    expect(unmapped).to.include.members(['client orders-api', 'client spa']);
+    // billing-worker's service-account user is not a user: its roles are the client's, for its client_credentials tokens.
+    expect(unmapped).not.to.include('service account service-account-billing-worker');
+    expect(body.serviceAccounts).to.deep.equal([{ client: 'billing-worker', roles: ['orders-api:orders.read'] }]);
+    expect((await gatehouse.services.clients.get('billing-worker'))!.metadata.service_account_roles).to.deep.equal(['orders-api:orders.read']);
+    expect((await gatehouse.services.users.exportAll()).some((user) => user.username.startsWith('service-account'))).to.equal(false);
     // ada's one other attribute (employeeNumber) is a custom attribute now, nothing left unmapped.
     expect(unmapped).not.to.include('user ada-argon2');
     // Keycloak's own clients are skipped on purpose, reported apart from what could not be mapped.
@@ -135,6 +141,25 @@ describe('Keycloak realm import (a realm exported by a real Keycloak 26)', funct
     // Keycloak takes a client's secret in the form too; so does the imported client here.
     const inTheForm = await relyingParty(issuer, 'billing-worker', 'billing-secret-0123456789abcdef', oidc.ClientSecretPost('billing-secret-0123456789abcdef'));
     expect((await oidc.clientCredentialsGrant(inTheForm)).access_token).to.be.a('string');
+  });
+
+  it('billing-worker’s client_credentials tokens carry its Keycloak service account’s roles (openid-client, Keycloak URLs): opaque at introspection, and as a JWT of the import’s --api', async () => {
+    const issuer = `${deploy.issuer}/realms/acme`;
+    const worker = await relyingParty(issuer, 'billing-worker', 'billing-secret-0123456789abcdef');
+    const opaque = await oidc.clientCredentialsGrant(worker);
+    const introspected = await oidc.tokenIntrospection(worker, opaque.access_token);
+    expect(introspected).to.include({ active: true, typ: 'Bearer', azp: 'billing-worker' });
+    expect(introspected.realm_access).to.deep.equal({ roles: [] });
+    expect(introspected.resource_access).to.deep.equal({ 'orders-api': { roles: ['orders.read'] } });
+
+    // Re-imported with an API (Keycloak's kind of access token): the roles stay, now in a JWT.
+    const api = `${issuer}/api`;
+    const { status, body } = await callAdmin(gatehouse.url, token, 'POST', `/import/keycloak?api=${encodeURIComponent(api)}`, REALM_EXPORT);
+    expect(status, JSON.stringify(body)).to.equal(200);
+    const jwt = decodeJwt((await oidc.clientCredentialsGrant(worker)).access_token);
+    expect(jwt).to.include({ aud: api, typ: 'Bearer', azp: 'billing-worker' });
+    expect(jwt.resource_access).to.deep.equal({ 'orders-api': { roles: ['orders.read'] } });
+    expect(JSON.stringify(jwt)).to.not.include('admin');
   });
 
   it('is idempotent: a re-import updates, and keeps passwords upgraded since', async () => {
@@ -221,7 +246,7 @@ describe('Keycloak realm import (a realm exported by a real Keycloak 26)', funct
     expect(exit.code, exit.stderr).to.equal(0);
     expect(exit.stdout).to.match(/dry run \(nothing written\) for Keycloak realm acme/);
     expect(exit.stdout).to.match(/users: 0 new, 5 updated/);
-    expect(exit.stdout).to.match(/service account service-account-billing-worker/);
+    expect(exit.stdout).to.include("client billing-worker: service account's roles → service_account_roles (in its client_credentials tokens): orders-api:orders.read");
     expect(exit.stdout).to.include("Keycloak's built-in clients, skipped on purpose (Gatehouse has its own console, account page and admin API): account, account-console, admin-cli, broker, realm-management, security-admin-console");
     expect(exit.stdout.slice(exit.stdout.indexOf('not mapped:'))).to.not.match(/client (account|admin-cli|broker|realm-management)\b/);
   });

@@ -129,6 +129,23 @@ describe("Keycloak import carries the realm's settings over to the runtime setti
     expect((await gatehouse.services.audit.query({ types: ['settings.updated'], limit: 5 })).events).to.deep.equal([]);
   });
 
+  it("--no-realm-settings / realm_settings=false says the realm's default roles were given to its users but not made default_roles (it said nothing)", async () => {
+    const roles = REALM_EXPORT.roles as { realm: Array<Record<string, any>> };
+    const realm = {
+      ...REALM_EXPORT,
+      roles: { ...roles, realm: [...roles.realm.map((role) => (role.name === 'default-roles-policies' ? { ...role, composites: { ...role.composites, realm: [...role.composites.realm, 'member'] } } : role)), { name: 'member' }] },
+    };
+    const { status, body } = await callAdmin(gatehouse.url, token, 'POST', '/import/keycloak?dry_run=true&realm_settings=false', realm);
+    expect(status, JSON.stringify(body)).to.equal(200);
+    const note = (body.unmapped as Array<{ kind: string; name: string; reason: string }>).find((item) => item.name === 'defaultRole default-roles-policies');
+    expect(note).to.deep.include({ kind: 'realm' });
+    expect(note!.reason).to.equal("the imported users have its roles (member); default_roles is left as it is (realm settings left out): users Gatehouse creates later get them only once it is set (PATCH /admin/api/v1/settings/sign-in, or import without --no-realm-settings)");
+    // With the settings, it is a setting change instead, not a note.
+    const withSettings = await callAdmin(gatehouse.url, token, 'POST', '/import/keycloak?dry_run=true', realm);
+    expect((withSettings.body.unmapped as Array<{ name: string }>).some((item) => item.name === 'defaultRole default-roles-policies')).to.equal(false);
+    expect(withSettings.body.settings.changed).to.deep.include({ group: 'sign-in', setting: 'default_roles', from: [], to: ['member'], keycloak: 'defaultRole default-roles-policies' });
+  });
+
   it("--no-realm-settings / realm_settings=false keeps the realm's notes about its users (duplicate emails, email as username): they change how users import", async () => {
     const realm = { ...REALM_EXPORT, duplicateEmailsAllowed: true, registrationEmailAsUsername: true };
     const { status, body } = await callAdmin(gatehouse.url, token, 'POST', '/import/keycloak?dry_run=true&realm_settings=false', realm);

@@ -166,7 +166,7 @@ describe('Keycloak import: mapper settings carried over', () => {
     );
     const hr = mapped.claimScopes.find((scope) => scope.name === 'hr')!;
     const byClaim = Object.fromEntries(hr.input.mappers.map((one) => [one.claim, one]));
-    expect(Object.keys(byClaim)).to.deep.equal(['org.unit', 'org.site', 'is_admin', 'seen', 'level', 'prefs', 'https://example\\.com/flat']);
+    expect(Object.keys(byClaim)).to.deep.equal(['org.unit', 'org.site', 'is_admin', 'seen', 'level', 'prefs', 'https://example\\.com/flat', 'odd']);
     expect(byClaim['org.unit']).to.include({ json_type: 'string', access_token: true, introspection: false });
     expect(byClaim['org.site']).to.include({ introspection: true });
     expect(byClaim.is_admin).to.include({ json_type: 'boolean', access_token: false, introspection: false });
@@ -177,8 +177,42 @@ describe('Keycloak import: mapper settings carried over', () => {
     const reasons = unmapped.map((item) => `${item.name}: ${item.reason}`);
     expect(reasons.find((reason) => reason.includes('mapper street'))).to.match(/claim: is a standard or protocol claim/);
     expect(reasons.find((reason) => reason.includes('mapper whole org'))).to.match(/lies inside or around claim org\.unit/);
-    expect(reasons.find((reason) => reason.includes('mapper odd'))).to.match(/JSON type double is not supported/);
+    // Keycloak converts String, long, int, boolean and JSON; any other type (double) it emits the text as it is.
+    expect(byClaim.odd).to.include({ json_type: 'string' });
     expect(reasons.find((reason) => reason.includes('mapper org city'))).to.match(/claim org is given by client scope hr already/);
     expect(reasons.filter((reason) => reason.includes('lightweight'))).to.deep.equal([]);
+  });
+
+  it("hardcoded claims in Keycloak's JSON types: double as the text (Keycloak emits it unconverted), long/int only whole numbers in range, boolean any case", () => {
+    const hard = (name: string, value: string, jsonType: string) => mapper(name, 'oidc-hardcoded-claim-mapper', { 'claim.name': name, 'claim.value': value, 'jsonType.label': jsonType, 'access.token.claim': 'true' });
+    const unmapped: UnmappedItem[] = [];
+    const mapped = mapClientScopes(
+      {
+        clientScopes: [
+          {
+            name: 'fixed',
+            protocol: 'openid-connect',
+            protocolMappers: [
+              hard('ratio', '1.5', 'double'),
+              hard('level', '-42', 'long'),
+              hard('shares', '7', 'int'),
+              hard('flag', 'TRUE', 'boolean'),
+              hard('half', '1.5', 'long'),
+              hard('big', '3000000000', 'int'),
+              hard('hexed', '0x10', 'int'),
+              hard('word', 'yes', 'boolean'),
+            ],
+          },
+        ],
+      },
+      unmapped,
+    );
+    const values = Object.fromEntries(mapped.claimScopes[0]!.input.mappers.map((one) => [one.claim, (one as { value?: unknown }).value]));
+    expect(values).to.deep.equal({ ratio: '1.5', level: -42, shares: 7, flag: true });
+    const reasons = unmapped.map((item) => item.reason);
+    expect(reasons.find((reason) => reason.includes('mapper half'))).to.include('claim value 1.5 is not a long');
+    expect(reasons.find((reason) => reason.includes('mapper big'))).to.include('claim value 3000000000 is not a int');
+    expect(reasons.find((reason) => reason.includes('mapper hexed'))).to.include('claim value 0x10 is not a int');
+    expect(reasons.find((reason) => reason.includes('mapper word'))).to.include('claim value yes is not a boolean');
   });
 });

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import type { KoaContextWithOIDC } from 'oidc-provider';
-import { defaultScopesAtAuthorization, defaultScopesOf, withDefaultScopes } from '../../src/oidc/default-scopes.ts';
+import { defaultScopesAtAuthorization, defaultScopesAtRefresh, defaultScopesOf, withDefaultScopes } from '../../src/oidc/default-scopes.ts';
 import { isOidcScope } from '../../src/oidc/claims.ts';
 
 /** The provider's OpenID scopes with one claim scope, `department`. */
@@ -55,5 +55,26 @@ describe('client default scopes (src/oidc/default-scopes.ts)', () => {
     const noClient = request(undefined, 'openid');
     widen(noClient.ctx);
     expect(noClient.params.scope).to.equal('openid');
+  });
+
+  it('at a refresh naming a narrower scope, the defaults the presented refresh token holds are added back; one it does not hold, never', () => {
+    const keep = defaultScopesAtRefresh(known);
+    const app = { scope: 'openid profile email department', default_scopes: ['department', 'profile'] };
+    const refresh = (client: object | undefined, scope: string | undefined, held: string | undefined) => {
+      const params: { scope?: string | undefined } = { scope };
+      const RefreshToken = held === undefined ? undefined : { scopes: new Set(held.split(' ')) };
+      keep({ oidc: { client, params, entities: { RefreshToken } } } as unknown as KoaContextWithOIDC);
+      return params.scope;
+    };
+    expect(refresh(app, 'openid', 'openid email department profile')).to.equal('openid department profile');
+    // profile became a default after this token was issued: naming it would be invalid_scope.
+    expect(refresh(app, 'openid email', 'openid email department')).to.equal('openid email department');
+    expect(refresh(app, 'openid', 'openid email')).to.equal('openid');
+    // No scope named: the library gives everything the token holds already.
+    expect(refresh(app, undefined, 'openid department')).to.equal(undefined);
+    expect(refresh(app, '', 'openid department')).to.equal('');
+    expect(refresh({ scope: 'openid department' }, 'openid', 'openid department')).to.equal('openid');
+    expect(refresh(app, 'openid', undefined)).to.equal('openid');
+    expect(refresh(undefined, 'openid', 'openid department')).to.equal('openid');
   });
 });

@@ -87,7 +87,9 @@ describe('Keycloak realm mapping (pure)', () => {
     expect(groups[0]!.reason).to.match(/^the realm's default groups: Keycloak put every new user in them/);
     // Keycloak 26.7.3's own default role holds only its built-ins (offline_access, uma_authorization, account's): no role.
     const defaults = planKeycloakImport(JSON.parse(readFileSync(new URL('../fixtures/keycloak/realm-export.json', import.meta.url), 'utf8')));
-    expect(defaults.settings.settings.find((one) => one.setting === 'default_roles')).to.deep.include({ value: [], keycloak: 'defaultRole default-roles-acme' });
+    // Nothing to carry: default_roles is left as it is, and nothing is said (it set [] and reported `["staff"] → []`).
+    expect(defaults.settings.settings.find((one) => one.setting === 'default_roles')).to.equal(undefined);
+    expect(defaults.unmapped.filter((item) => item.name.startsWith('defaultRole'))).to.deep.equal([]);
     // More than the setting takes: reported, left as it is.
     const many = Array.from({ length: 101 }, (_, index) => `r${index}`);
     const crowded = planKeycloakImport({ ...REALM, roles: { realm: [{ name: 'default-roles-demo', composite: true, composites: { realm: many } }, ...many.map((name) => ({ name }))] } });
@@ -304,6 +306,31 @@ describe('Keycloak realm mapping (pure)', () => {
     const chain = planKeycloakImport({ realm: 'chain', roles: { realm: realmRoles }, users: [{ id: 'u-1', username: 'holder', realmRoles: ['r0'] }] });
     expect(chain.users[0]!.user.roles).to.have.length(20_000);
     expect(chain.users[0]!.user.roles).to.include.members(['r0', 'r19999']);
+  });
+
+  it("gives a service account's effective roles to its client (service_account_roles), never admin; one of a client not imported is reported", () => {
+    const realm = {
+      ...REALM,
+      clients: [...REALM.clients, { clientId: 'worker', enabled: true, publicClient: false, secret: 'worker-secret-0123456789', serviceAccountsEnabled: true }],
+      users: [
+        { id: 'sa-1', username: 'service-account-worker', enabled: true, serviceAccountClientId: 'worker', realmRoles: ['default-roles-demo', 'admin'], clientRoles: { shop: ['view'] }, groups: ['/ops'] },
+        { id: 'sa-2', username: 'service-account-hmac-signed', enabled: true, serviceAccountClientId: 'hmac-signed', realmRoles: ['default-roles-demo'] },
+      ],
+    };
+    const withAccounts = planKeycloakImport(realm, new Date('2026-01-01T00:00:00Z'));
+    // Default role (member), direct (shop:view), /ops's composite admin: its members, never admin itself.
+    expect(withAccounts.serviceAccounts).to.deep.equal([{ username: 'service-account-worker', clientId: 'worker', roles: ['member', 'shop:refund', 'shop:view'] }]);
+    expect(withAccounts.users).to.deep.equal([]);
+    const reported = withAccounts.unmapped.filter((item) => item.kind === 'service account');
+    expect(reported).to.deep.equal([{ kind: 'service account', name: 'service-account-hmac-signed', reason: 'its client hmac-signed is not imported: its roles (member) are not carried over' }]);
+  });
+
+  it("reports a client with Keycloak's lightweight access tokens (its access tokens here carry every claim; it said nothing)", () => {
+    const realm = { ...REALM, clients: [...REALM.clients, { clientId: 'light', enabled: true, publicClient: true, standardFlowEnabled: true, redirectUris: ['https://light.example/cb'], attributes: { 'client.use.lightweight.access.token.enabled': 'true' } }] };
+    const light = planKeycloakImport(realm).unmapped.filter((item) => item.kind === 'client' && item.name === 'light');
+    expect(light).to.have.length(1);
+    expect(light[0]!.reason).to.match(/^lightweight access tokens \(client\.use\.lightweight\.access\.token\.enabled\): not carried over/);
+    expect(plan.unmapped.filter((item) => item.reason.startsWith('lightweight access tokens'))).to.deep.equal([]);
   });
 
   it('refuses a document that is not a realm export', () => {

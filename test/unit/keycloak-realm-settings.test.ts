@@ -3,6 +3,7 @@ import { expect } from 'chai';
 import type { UnmappedItem } from '../../src/keycloak/export-json.ts';
 import { mapRealmSettings, passwordPolicyTerms, type PlannedRealmSettings } from '../../src/keycloak/map-realm-settings.ts';
 import { planKeycloakRealm } from '../../src/keycloak/realm-import.ts';
+import { settingsSchema } from '../../src/config/schema.ts';
 
 type Json = Record<string, unknown>;
 const fixture = (name: string) => JSON.parse(readFileSync(new URL(`../fixtures/keycloak/${name}`, import.meta.url), 'utf8')) as Json;
@@ -151,6 +152,22 @@ describe('Keycloak realm settings → Gatehouse runtime settings (pure)', () => 
     expect((POLICIES.smtpServer as Json).password).to.be.a('string');
     expect(reason('smtpServer')).to.include('GATEHOUSE_SMTP_URL=smtp://mailer:<password>@smtp.acme.test:587').and.include('GATEHOUSE_MAIL_FROM=ACME Sign-in <no-reply@acme.test>');
     expect(JSON.stringify(unmapped)).to.not.include((POLICIES.smtpServer as Json).password as string);
+  });
+
+  it('suggests only lifetimes startup takes: a realm value below Gatehouse\'s minimum becomes that minimum, and says so (GATEHOUSE_ACCESS_TOKEN_TTL=20 stopped startup)', () => {
+    const short = { ...POLICIES, accessTokenLifespan: 20, accessCodeLifespan: 5, ssoSessionMaxLifespan: 30, oauth2DeviceCodeLifespan: 45, offlineSessionIdleTimeout: 50, accessCodeLifespanLogin: 30 };
+    const { plan } = mapped(short);
+    expect(plan.environment.find((one) => one.variable === 'GATEHOUSE_ACCESS_TOKEN_TTL')).to.deep.include({ value: 30, keycloakValue: 20 });
+    expect(plan.environment.find((one) => one.variable === 'GATEHOUSE_ACCESS_TOKEN_TTL')!.note).to.include("the realm's 20 is below what Gatehouse takes (at least 30): the nearest it takes");
+    expect(plan.environment.find((one) => one.variable === 'GATEHOUSE_AUTHORIZATION_CODE_TTL')).to.deep.include({ value: 10, keycloakValue: 5 });
+    // Every suggested value is one src/config takes (the bounds are the config schema's, not a copy that may drift).
+    for (const one of [...plan.environment, ...mapped(POLICIES).plan.environment, ...mapped(DEFAULTS).plan.environment]) {
+      const field = settingsSchema.shape[one.variable];
+      expect(field.safeParse(String(one.value)).success, `${one.variable}=${one.value}`).to.equal(true);
+      if (one.keycloakValue !== undefined) expect(field.safeParse(String(one.keycloakValue)).success, `${one.variable}=${one.keycloakValue} is refused`).to.equal(false);
+    }
+    // A value within the bounds is taken as it is, with no note about them.
+    expect(mapped(POLICIES).plan.environment.find((one) => one.variable === 'GATEHOUSE_ACCESS_TOKEN_TTL')).to.not.have.property('keycloakValue');
   });
 
   it("takes the sign-in timeout (accessCodeLifespanLogin; the user-action pages' when longer) as GATEHOUSE_INTERACTION_TTL, within what Gatehouse takes", () => {

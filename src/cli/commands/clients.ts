@@ -51,6 +51,7 @@ const CLIENT_OPTIONS = {
   'no-token-exchange': { type: 'boolean' },
   'token-claims': { type: 'string' },
   'userinfo-signed-response-alg': { type: 'string' },
+  'service-account-role': { type: 'string', multiple: true },
   unset: { type: 'string', multiple: true },
 } as const;
 
@@ -80,6 +81,7 @@ const STRING_FIELDS: Record<string, string> = {
   'backchannel-logout-uri': 'backchannel_logout_uri',
   'token-claims': 'token_claims',
   'userinfo-signed-response-alg': 'userinfo_signed_response_alg',
+  'service-account-role': 'service_account_roles',
 };
 
 /** --flag / --no-flag pairs → boolean body fields. */

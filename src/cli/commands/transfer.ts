@@ -326,6 +326,8 @@ async function importKeycloak(ctx: CliContext, path: string, { dryRun, api, repo
   ctx.out(`  roles: ${count(counts.roles)}; groups: ${count(counts.groups)}; clients: ${count(counts.clients)}; users: ${count(counts.users)}`);
   if (counts.claimScopes.created + counts.claimScopes.updated > 0) ctx.out(`  client scopes → claim scopes: ${count(counts.claimScopes)} (${listed([...report.claimScopes.created, ...report.claimScopes.updated], counts.claimScopes.created + counts.claimScopes.updated)})`);
   for (const [clientId, uris] of Object.entries(report.nativeClients)) ctx.out(`  client ${clientId} → native app (application_type native, RFC 8252): ${uris.join(', ')}`);
+  for (const { client, roles } of report.serviceAccounts) ctx.out(`  client ${client}: service account's roles → service_account_roles (in its client_credentials tokens): ${roles.join(', ') || 'none'}`);
+  if (counts.serviceAccounts > report.serviceAccounts.length) ctx.out(`  … and ${counts.serviceAccounts - report.serviceAccounts.length} more service accounts${more}`);
   ctx.out(`  kept password hashes: ${Object.entries(report.passwordAlgorithms).map(([algorithm, n]) => `${algorithm} ${n}`).join(', ') || 'none'} (re-hashed to argon2id at each user's first sign-in)`);
   if (counts.passwordsKept > 0) ctx.out(`  passwords already changed or upgraded in Gatehouse, kept (${counts.passwordsKept}): ${listed(report.passwordsKept, counts.passwordsKept)}`);
   const { totp } = counts;

@@ -132,6 +132,7 @@ function patchOf(form: HTMLFormElement, client: Client): { patch: Record<string,
   // Keycloak-claims client unset gets profile and email, src/oidc/default-scopes.ts).
   wanted.default_scopes = text('default_scopes') !== '' ? text('default_scopes').split(/\s+/) : client.default_scopes?.length === 0 ? [] : null;
   wanted.default_api = text('default_api') === '' ? null : text('default_api');
+  wanted.service_account_roles = lines(data.get('service_account_roles'));
   if (data.has('token_endpoint_auth_method')) wanted.token_endpoint_auth_method = text('token_endpoint_auth_method');
   wanted.token_claims = text('token_claims') || 'gatehouse';
   wanted.userinfo_signed_response_alg = text('userinfo_signed_response_alg') === '' ? null : text('userinfo_signed_response_alg');
@@ -199,6 +200,7 @@ export async function clientPage(root: HTMLElement, api: AdminApi, clientId: str
       list('apis'),
       textField('default_api', t('client.field.default_api'), client.default_api, { type: 'url' }),
       toggle('login_uses_default_api'),
+      areaField('service_account_roles', t('client.field.service_account_roles'), (client.service_account_roles ?? []).join('\n'), t('client.hint.service_account_roles')),
       areaField('api_scopes', t('client.field.api_scopes'), pretty(client.api_scopes), t('client.hint.api_scopes')),
       areaField('token_exchange', t('client.field.token_exchange'), pretty(client.token_exchange), t('client.hint.token_exchange')),
     ),
