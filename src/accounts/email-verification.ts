@@ -86,6 +86,8 @@ export function createEmailVerification<L extends string>(deps: EmailVerificatio
       if (user.emailVerified) return 'already_verified';
       if (deps.mail === undefined) return 'no_mail';
       const token = await deps.verifications.issue({ kind: 'address', userId, email: user.email, returnTo });
+      // Deleted since it was read: no mail, and the answer a user who never existed gets.
+      if (token === undefined) return 'unknown_user';
       await deps.mail.send('email_verification', user.email, locale, {
         name: displayName(user),
         link: `${deps.linkBase}/${token}`,
@@ -100,6 +102,7 @@ export function createEmailVerification<L extends string>(deps: EmailVerificatio
       if (user === undefined || user.disabled) return 'unknown_user';
       if (deps.mail === undefined) return 'no_mail';
       const token = await deps.verifications.issue({ kind: 'change', userId, email, returnTo: null });
+      if (token === undefined) return 'unknown_user';
       await deps.mail.send('email_verification', email, locale, {
         name: displayName(user),
         link: `${deps.linkBase}/${token}`,

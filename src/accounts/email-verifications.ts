@@ -36,8 +36,11 @@ export type VerificationTicket =
   | { readonly kind: 'registration'; readonly email: string; readonly returnTo: string | null; readonly pending: PendingAccount };
 
 export interface EmailVerifications {
-  /** A new single-use token; earlier unused ones for the same user (or registering address) stop working. */
-  issue(ticket: VerificationTicket): Promise<string>;
+  /**
+   * A new single-use token; earlier unused ones for the same user (or registering address) stop
+   * working. Undefined when the user was deleted meanwhile: the link is gone again, nothing to mail.
+   */
+  issue(ticket: VerificationTicket): Promise<string | undefined>;
   /** The ticket of a token while it is unused and unexpired; consumes nothing. */
   check(token: string): Promise<VerificationTicket | undefined>;
   /** Uses the token up (exactly one caller wins). */
@@ -96,7 +99,7 @@ export async function openEmailVerifications({ mongo: connection, ttlSeconds, no
         expiresAt: new Date(now() + (await ttlSeconds()) * 1000),
       });
       // Issued while the user was being deleted: the link (with the address it names) does not outlive them (src/accounts/deleted-user-rows.ts).
-      if (ticket.kind !== 'registration') await removeRowsOfDeletedUsers(connection.db!, COLLECTION, 'userId', [ticket.userId]);
+      if (ticket.kind !== 'registration' && (await removeRowsOfDeletedUsers(connection.db!, COLLECTION, 'userId', [ticket.userId])) > 0) return undefined;
       return token;
     },
     async check(token) {

@@ -86,6 +86,8 @@ export function invitationSender<L extends string>(deps: InvitationSenderDeps<L>
       if (user.email === null) return { kind: 'no_email' };
       const ttlSeconds = options.ttlSeconds ?? (await deps.ttlSeconds());
       const token = await deps.invitations.issue(userId, { ttlSeconds, returnTo: options.returnTo });
+      // Deleted since it was read: no mail, and the answer a user who never existed gets.
+      if (token === undefined) return { kind: 'unknown_user' };
       const model: InvitationMail = { name: displayName(user), username: user.username, link: `${deps.linkBase}/${token}`, ...lifetimeWords(ttlSeconds) };
       await deps.mail.send('invitation', user.email, deps.localeOf(user), { ...model });
       return { kind: 'sent', expiresInSeconds: ttlSeconds };

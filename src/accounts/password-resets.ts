@@ -67,8 +67,11 @@ export interface IssueOptions {
 }
 
 export interface PasswordResets {
-  /** A new single-use token for the user; earlier unused ones of the same user stop working. */
-  issue(userId: string, options?: IssueOptions): Promise<string>;
+  /**
+   * A new single-use token for the user; earlier unused ones of the same user stop working.
+   * Undefined when the user was deleted meanwhile: the link is gone again, so nothing is mailed.
+   */
+  issue(userId: string, options?: IssueOptions): Promise<string | undefined>;
   /** The ticket of a token while it is unused and unexpired; consumes nothing. */
   check(token: string): Promise<ResetTicket | undefined>;
   /** Records that the user passed their second factor (`method`) with this link; false when the link no longer works. */
@@ -168,8 +171,10 @@ export async function openPasswordResets({ mongo: connection, holder, ttlSeconds
   return {
     async issue(userId, options = {}) {
       const user = await holder(userId);
-      const sentTo = addressKey(user?.email);
-      if (user === undefined || sentTo === null) throw new Error('a reset link is only for a user with an address');
+      // Deleted since the caller read them: nothing to mail (the caller answers as for a user who never existed).
+      if (user === undefined) return undefined;
+      const sentTo = addressKey(user.email);
+      if (sentTo === null) throw new Error('a reset link is only for a user with an address');
       const token = newLinkToken();
       await records.deleteMany({ $or: [{ userId }, { expiresAt: { $lte: new Date(now()) } }] });
       const lifetime = options.ttlSeconds ?? (await ttlSeconds());
@@ -177,7 +182,10 @@ export async function openPasswordResets({ mongo: connection, holder, ttlSeconds
       const issuedAt = now();
       await records.insertOne({ _id: linkTokenId(token), userId, expiresAt: new Date(issuedAt + lifetime * 1000), sentTo, passwordChangedAt: changedAtOf(user), issuedAt: new Date(issuedAt), ...returnTo });
       // Issued while the user was being deleted: the link (with the address it names) does not outlive them (src/accounts/deleted-user-rows.ts).
-      if ((await holder(userId)) === undefined) await records.deleteMany({ userId });
+      if ((await holder(userId)) === undefined) {
+        await records.deleteMany({ userId });
+        return undefined;
+      }
       return token;
     },
     async check(token) {

@@ -25,6 +25,7 @@ import { createPasskeys } from '../mfa/passkeys.ts';
 import { createSessionDevices } from '../sessions/devices.ts';
 import { createConsentRecords } from '../consents/records.ts';
 import { openFactors } from '../mfa/setup.ts';
+import { startUsedStepExpiry } from '../mfa/used-step-expiry.ts';
 import { auditFactors, auditPasskeys } from '../mfa/audit.ts';
 import { auditAuthentication } from '../accounts/sign-in-audit.ts';
 import { openAccountCache, type AccountCache } from '../oidc/account-cache.ts';
@@ -274,6 +275,8 @@ export async function composeCore(config: Config, logger: Logger, stores: Stores
       await ensureUpstreamIndexes(mongo);
       const upstreamSweeper = await startUpstreamExpiry({ mongo, logger, now: dateClock(clock), onClockJump: clock.onJump });
       if (upstreamSweeper !== undefined) closers.push(async () => upstreamSweeper.stop());
+      const usedStepSweeper = await startUsedStepExpiry({ mongo, logger, now: secondFactorClock ?? dateClock(clock), onClockJump: clock.onJump });
+      if (usedStepSweeper !== undefined) closers.push(async () => usedStepSweeper.stop());
     }
     const keyStore = createKeyStore({ model: keySetModel(mongo), box: createSecretBox(secret, 'keys'), now: dateClock(clock) });
     const keyNotices = redis === undefined ? undefined : keyChangeNotices({ redis, redisPrefix: config.redisPrefix, logger, subscriber });

@@ -131,6 +131,8 @@ export function passwordResetRoutes(deps: PasswordResetDeps): Router {
     const user = await deps.accounts.findByLogin(login);
     if (user === undefined || user.disabled || user.email === null || deps.mail === undefined) return;
     const token = await deps.resets.issue(user.id);
+    // Deleted since it was found: no mail; the page says what it says to everyone (no enumeration).
+    if (token === undefined) return;
     deps.audit?.({ type: 'user.password_reset_requested', userId: user.id }, ip);
     await deps.mail.send('password_reset', user.email, locale, {
       name: displayName(user),

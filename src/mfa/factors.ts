@@ -184,19 +184,22 @@ export function createFactors({ models, box, recoveryKey, limiter, otpPolicy = (
 
   /** The step of a fresh, valid code; undefined for a wrong one, 'replayed' for a step already used. */
   async function acceptTotp(userId: string, sealed: string, lastStep: number, code: string, parameters: TotpParameters): Promise<number | 'replayed' | undefined> {
-    const step = totpStep(box.open(sealed, userId), code, now(), parameters, (await otpPolicy()).lookAhead);
+    const { lookAhead } = await otpPolicy();
+    const step = totpStep(box.open(sealed, userId), code, now(), parameters, lookAhead);
     if (step === undefined) return undefined;
     if (step <= lastStep) return 'replayed';
     try {
-      // Unique _id: of two instances accepting the same code at once, one insert fails.
-      await usedSteps.create({ _id: `${userId}:${step}`, userId, step });
+      // Unique _id: of two instances accepting the same code at once, one insert fails. The row
+      // lives while a code of its step is taken (the look-ahead past it), then expires: no clean-up
+      // here, and no read of `users` either — the update below never creates a row, so a user
+      // deleted meanwhile is left nothing that outlives this window.
+      const expiresAt = new Date((step + lookAhead + 1) * parameters.period * 1000);
+      await usedSteps.create({ _id: `${userId}:${step}`, userId, step, expiresAt });
     } catch (error) {
       if (isDuplicateKey(error)) return 'replayed';
       throw error;
     }
     await locked(userId, () => factors.updateOne({ _id: userId }, { $max: { lastTotpStep: step }, $set: { updatedAt: now() } }).exec());
-    await usedSteps.deleteMany({ userId, step: { $lt: step - 2 } }).exec();
-    await erasedIfUserGone(userId);
     return step;
   }
 

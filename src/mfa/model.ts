@@ -27,12 +27,20 @@ export interface StoredRecoveryCode {
   createdAt: Date;
 }
 
-/** A TOTP step accepted for a user (`_id` = `<userId>:<step>`): inserted once, so a replay on another instance fails. */
+/**
+ * A TOTP step accepted for a user (`_id` = `<userId>:<step>`): inserted once, so a replay on another
+ * instance fails. `expiresAt` is the end of the last step at which a code of this one is still taken
+ * (the look-ahead after it): the row goes then (src/mfa/used-step-expiry.ts), its work done — a user
+ * deleted meanwhile leaves none for longer. Rows written before it existed have none.
+ */
 export interface StoredUsedStep {
   _id: string;
   userId: string;
   step: number;
+  expiresAt: Date;
 }
+
+export const USED_STEPS_COLLECTION = 'mfa_used_steps';
 
 const factorsSchema = new Schema<StoredFactors>(
   {
@@ -70,8 +78,8 @@ const recoveryCodeSchema = new Schema<StoredRecoveryCode>(
 recoveryCodeSchema.index({ userId: 1 }, { name: 'userId' });
 
 const usedStepSchema = new Schema<StoredUsedStep>(
-  { _id: { type: String, required: true }, userId: { type: String, required: true }, step: { type: Number, required: true } },
-  { collection: 'mfa_used_steps', versionKey: false, strict: 'throw', timestamps: false },
+  { _id: { type: String, required: true }, userId: { type: String, required: true }, step: { type: Number, required: true }, expiresAt: { type: Date, required: true } },
+  { collection: USED_STEPS_COLLECTION, versionKey: false, strict: 'throw', timestamps: false },
 );
 usedStepSchema.index({ userId: 1, step: 1 }, { name: 'userId_step' });
 

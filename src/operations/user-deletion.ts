@@ -33,7 +33,8 @@ export interface UserDeleted {
  *    consent, upstream session, link, link ticket, reset, invitation or verification link, passkey,
  *    authenticator app or recovery code written by a request that found the user before step 1,
  *    may have landed since step 3; one landing after this finds the user gone and removes its own
- *    rows (src/accounts/deleted-user-rows.ts).
+ *    rows (src/accounts/deleted-user-rows.ts). A used TOTP step written by a sign-in meanwhile is
+ *    not looked after: it expires with its code's window (src/mfa/used-step-expiry.ts).
  *
  * Kept: the audit trail (`audit_events`), a legal record of who did what — its events keep the
  * user id and whatever their details held, until the audit retention setting removes them; the

@@ -27,8 +27,8 @@ describe('invitation links: lifecycle on a frozen clock (real MongoDB-wire serve
     const invitations = await openInvitations({ mongo: connection, holder, ttlSeconds: async () => 72 * 3600, now: clock.now });
     someone('ivy');
     someone('ian');
-    const configured = await invitations.issue('ivy');
-    const short = await invitations.issue('ian', { ttlSeconds: 3600 });
+    const configured = (await invitations.issue('ivy'))!;
+    const short = (await invitations.issue('ian', { ttlSeconds: 3600 }))!;
     await clock.advance(HOUR - 1);
     expect((await invitations.check(short))?.userId).to.equal('ian');
     await clock.advance(1);
@@ -45,8 +45,8 @@ describe('invitation links: lifecycle on a frozen clock (real MongoDB-wire serve
     const clock = testClock({ frozen: true });
     const invitations = await openInvitations({ mongo: connection, holder, ttlSeconds: async () => 3600, now: clock.now });
     someone('una');
-    const first = await invitations.issue('una');
-    const second = await invitations.issue('una', { returnTo: { clientId: 'crm', redirectUri: 'https://crm.example.com/cb' } });
+    const first = (await invitations.issue('una'))!;
+    const second = (await invitations.issue('una', { returnTo: { clientId: 'crm', redirectUri: 'https://crm.example.com/cb' } }))!;
     expect(await invitations.check(first), 'a new invitation ends the previous one').to.equal(undefined);
     const used = await invitations.consume(second);
     expect(used).to.deep.include({ userId: 'una', returnTo: { clientId: 'crm', redirectUri: 'https://crm.example.com/cb' } });
@@ -60,9 +60,9 @@ describe('invitation links: lifecycle on a frozen clock (real MongoDB-wire serve
     someone('pat');
     someone('ada');
     someone('dan');
-    const pat = await invitations.issue('pat');
-    const ada = await invitations.issue('ada');
-    const dan = await invitations.issue('dan');
+    const pat = (await invitations.issue('pat'))!;
+    const ada = (await invitations.issue('ada'))!;
+    const dan = (await invitations.issue('dan'))!;
     someone('pat', { passwordChangedAt: new Date(clock.now()) });
     someone('ada', { email: 'ada@elsewhere.example' });
     someone('dan', { disabled: true });
@@ -77,8 +77,8 @@ describe('invitation links: lifecycle on a frozen clock (real MongoDB-wire serve
     const invitations = await openInvitations({ mongo: connection, holder, ttlSeconds: async () => 3600, now: clock.now });
     const resets = await openPasswordResets({ mongo: connection, holder, ttlSeconds: async () => 1800, now: clock.now });
     someone('rex');
-    const invitation = await invitations.issue('rex');
-    const reset = await resets.issue('rex');
+    const invitation = (await invitations.issue('rex'))!;
+    const reset = (await resets.issue('rex'))!;
     expect((await invitations.check(invitation))?.userId, 'a reset request leaves the invitation').to.equal('rex');
     expect(await resets.check(invitation), 'an invitation is no reset link').to.equal(undefined);
     expect(await invitations.check(reset), 'a reset link is no invitation').to.equal(undefined);

@@ -21,7 +21,7 @@ describe('password reset links (real MongoDB-wire server)', () => {
 
   it('allows a link a few refusals of a remembered password, even posted at once, then uses it up', async () => {
     const resets = await openPasswordResets({ mongo: connection, holder, ttlSeconds: async () => 3600 });
-    const token = await resets.issue('user-1');
+    const token = (await resets.issue('user-1'))!;
     const answers = await Promise.all(Array.from({ length: 8 }, () => resets.refuseReused(token)));
     expect(answers.filter(Boolean)).to.have.length(REUSE_REFUSALS_PER_LINK);
     expect(await resets.check(token), 'the link is used up').to.equal(undefined);
@@ -31,7 +31,7 @@ describe('password reset links (real MongoDB-wire server)', () => {
   it('is used once when several posts consume it at the same moment (findOneAndDelete alone hands the record to more than one on FerretDB)', async () => {
     const resets = await openPasswordResets({ mongo: connection, holder, ttlSeconds: async () => 3600 });
     for (let link = 0; link < 20; link += 1) {
-      const token = await resets.issue(`racer-${link}`);
+      const token = (await resets.issue(`racer-${link}`))!;
       const used = await Promise.all(Array.from({ length: 6 }, () => resets.consume(token)));
       expect(used.filter((ticket) => ticket !== undefined), `link ${link}`).to.have.length(1);
       expect(await resets.check(token)).to.equal(undefined);
@@ -40,10 +40,10 @@ describe('password reset links (real MongoDB-wire server)', () => {
 
   it('starts every new link with its full allowance and leaves the other users\' links alone', async () => {
     const resets = await openPasswordResets({ mongo: connection, holder, ttlSeconds: async () => 3600 });
-    const other = await resets.issue('user-3');
-    const first = await resets.issue('user-2');
+    const other = (await resets.issue('user-3'))!;
+    const first = (await resets.issue('user-2'))!;
     for (let i = 0; i < REUSE_REFUSALS_PER_LINK; i += 1) expect(await resets.refuseReused(first)).to.equal(true);
-    const second = await resets.issue('user-2');
+    const second = (await resets.issue('user-2'))!;
     expect(await resets.check(first), 'a new link replaces the old one').to.equal(undefined);
     for (let i = 0; i < REUSE_REFUSALS_PER_LINK; i += 1) expect(await resets.refuseReused(second)).to.equal(true);
     expect((await resets.check(other))?.userId).to.equal('user-3');

@@ -392,6 +392,37 @@ describe('store round trips per request (counted on the connections)', function 
   });
 
   /**
+   * A refresh naming a narrower scope keeps the client's default scopes the token holds from the
+   * record the refresh grant already read (src/oidc/default-scopes.ts defaultScopesAtRefresh): no
+   * read of its own.
+   */
+  it('a refresh naming a narrower scope with the client\'s default scopes kept: still exactly 1 MongoDB read and 1 write', async function () {
+    const made = await gatehouse.services.clients.create({
+      displayName: 'First-party app with default scopes',
+      firstParty: true,
+      metadata: {
+        redirect_uris: [REDIRECT_URI],
+        grant_types: ['authorization_code', 'refresh_token'],
+        response_types: ['code'],
+        token_endpoint_auth_method: 'client_secret_basic',
+        scope: 'openid profile email',
+        default_scopes: ['profile'],
+      },
+    });
+    const app = { clientId: made.client.clientId, secret: made.secret! };
+    const { tokens } = await signIn(username, app);
+    const narrower = { grant_type: 'refresh_token', scope: 'openid' };
+    // The second refresh of a grant is the steady state, as above.
+    const refreshToken = (await token({ ...narrower, refresh_token: tokens.refresh_token as string }, app)).refresh_token as string;
+    const { result, mongo: m, redis: r, trace } = await count(() => token({ ...narrower, refresh_token: refreshToken }, app));
+    expect(String(result.scope).split(' ')).to.have.members(['openid', 'profile']);
+    expect(result.refresh_token).to.be.a('string').and.not.equal(refreshToken);
+    const summary = `MongoDB ${trace.join(', ')}; Redis ${describeTally(r)}`;
+    expect(sum(m, MONGO_READS), summary).to.equal(1);
+    expect(requestWrites(trace), summary).to.equal(1);
+  });
+
+  /**
    * Revoking a refresh token revokes its grant (the library's revokeGrantPolicy): the grant's own
    * record is in the record cache after a refresh, so its removal reads no more than the grant's
    * chain of exchanged grants, before and after it goes (dependent-grants.ts); and the other

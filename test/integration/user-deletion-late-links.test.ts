@@ -1,7 +1,8 @@
 import { expect } from 'chai';
 import type { Connection } from 'mongoose';
+import { createEmailVerification } from '../../src/accounts/email-verification.ts';
 import { openEmailVerifications, type EmailVerifications } from '../../src/accounts/email-verifications.ts';
-import { openInvitations, type Invitations } from '../../src/accounts/invitations.ts';
+import { invitationSender, openInvitations, type Invitations } from '../../src/accounts/invitations.ts';
 import { openPasswordResets, type PasswordResets } from '../../src/accounts/password-resets.ts';
 import type { User } from '../../src/accounts/user.ts';
 import { createPasskeys, type Passkeys } from '../../src/mfa/passkeys.ts';
@@ -78,13 +79,13 @@ describe('deleting a user while a request still writes a link or a second factor
     return (await suite.gatehouse.services.accounts.createUser({ username: `late-link-${n}`, password: PASSWORD, email: `late-link-${n}@example.com` })).id;
   };
 
-  /** The links a request that read the user (and their address) before the deletion began issues. */
-  const lateLinks = async (userId: string, email: string) => {
-    await resets.issue(userId);
-    await invitations.issue(userId);
-    await verifications.issue({ kind: 'address', userId, email, returnTo: null });
-    await verifications.issue({ kind: 'change', userId, email: `new-${email}`, returnTo: null });
-  };
+  /** The links a request that read the user (and their address) before the deletion began issues; their tokens. */
+  const lateLinks = async (userId: string, email: string) => [
+    await resets.issue(userId),
+    await invitations.issue(userId),
+    await verifications.issue({ kind: 'address', userId, email, returnTo: null }),
+    await verifications.issue({ kind: 'change', userId, email: `new-${email}`, returnTo: null }),
+  ];
   /** An authenticator app enrolled and confirmed (its recovery codes with it), and a passkey registered, by such requests. */
   const lateFactors = async (userId: string) => {
     const { factors } = suite.gatehouse.services;
@@ -108,8 +109,30 @@ describe('deleting a user while a request still writes a link or a second factor
     const email = `late-link-${serial}@example.com`;
     await readEarlier(id);
     await userDeletion(suite.gatehouse.services)(ctx, id);
-    await lateLinks(id, email);
+    // Nothing to mail: each link is gone again (before, a token was handed back and mailed, its link dead).
+    expect(await lateLinks(id, email), 'no token for a deleted user').to.deep.equal([undefined, undefined, undefined, undefined]);
     expect(await lateFactors(id), 'a passkey registered for a deleted user is refused').to.equal(false);
+    expect(await rowsOf(id)).to.deep.equal(none);
+  });
+
+  it('an invitation or verification mail for a user deleted since they were read is not sent; the answer is the one a user who never existed gets', async () => {
+    const id = await newUser();
+    const email = `late-link-${serial}@example.com`;
+    const earlier = (await suite.gatehouse.services.accounts.findById(id))!;
+    const sent: string[] = [];
+    const mail = { send: async (kind: string, to: string) => void sent.push(`${kind} ${to}`) };
+    // The senders read the user before the deletion; the stores see it done.
+    const findById = async (userId: string) => (userId === id ? earlier : suite.gatehouse.services.accounts.findById(userId));
+    const inviting = invitationSender({ accounts: { findById }, invitations, linkBase: 'https://id.example/password/invitation', ttlSeconds: async () => 3600, localeOf: () => 'en' as const, mail });
+    const verifying = createEmailVerification({ verifications, accounts: { findById, verifyEmail: suite.gatehouse.services.accounts.verifyEmail }, mail, linkBase: 'https://id.example/email/verify', ttlSeconds: async () => 3600 });
+    await readEarlier(id);
+    await userDeletion(suite.gatehouse.services)(ctx, id);
+    // The link's store read the user before the deletion too (its check after the write finds them gone), then not (its first read does).
+    expect(await inviting.send(id)).to.deep.equal({ kind: 'unknown_user' });
+    expect(await inviting.send(id)).to.deep.equal(await inviting.send('never-existed'));
+    expect(await verifying.send(id, 'en')).to.equal(await verifying.send('never-existed', 'en'));
+    expect(await verifying.requestChange(id, `new-${email}`, 'en')).to.equal(await verifying.requestChange('never-existed', `new-${email}`, 'en'));
+    expect(sent, 'no mail').to.deep.equal([]);
     expect(await rowsOf(id)).to.deep.equal(none);
   });
 
