@@ -18,7 +18,9 @@ const PROFILE_CLAIMS = ['preferred_username', 'name', 'given_name', 'family_name
 export function keycloakRoleClaims(profile: Readonly<Record<string, unknown>>): { realm_access: { roles: string[] }; resource_access: Record<string, { roles: string[] }> } {
   const roles = Array.isArray(profile.roles) ? profile.roles.filter((role): role is string => typeof role === 'string') : [];
   const realmRoles: string[] = [];
-  const resourceAccess: Record<string, { roles: string[] }> = {};
+  // A Map, then own members: a client part named like an Object.prototype member (`toString:viewer`,
+  // `__proto__:x`) found the inherited one in a plain object and failed the token with a 500.
+  const resourceAccess = new Map<string, { roles: string[] }>();
   for (const role of roles) {
     const colon = role.indexOf(':');
     if (colon <= 0 || colon === role.length - 1) {
@@ -26,9 +28,11 @@ export function keycloakRoleClaims(profile: Readonly<Record<string, unknown>>): 
       continue;
     }
     const client = role.slice(0, colon);
-    (resourceAccess[client] ??= { roles: [] }).roles.push(role.slice(colon + 1));
+    let entry = resourceAccess.get(client);
+    if (entry === undefined) resourceAccess.set(client, (entry = { roles: [] }));
+    entry.roles.push(role.slice(colon + 1));
   }
-  return { realm_access: { roles: realmRoles }, resource_access: resourceAccess };
+  return { realm_access: { roles: realmRoles }, resource_access: Object.fromEntries(resourceAccess) };
 }
 
 /** The claims of a Keycloak access token (besides the JWT's own: iss, sub, aud, exp, iat, jti, scope). */
