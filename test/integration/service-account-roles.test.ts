@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -123,6 +123,37 @@ describe('service-account roles in client_credentials tokens (admin API, OpenAPI
     expect(await shown()).to.deep.equal([]);
     const help = await runCli(['help'], env);
     expect(help.stdout + help.stderr).to.include('--service-account-role');
+  });
+
+  it("a Keycloak realm's service account, from a users file on its own (kc.sh export --dir, one request per file): its roles become the client's; a realm file's re-import keeps them", async () => {
+    const realm = {
+      realm: 'svc',
+      enabled: true,
+      defaultRole: { name: 'default-roles-svc' },
+      roles: {
+        realm: [{ name: 'default-roles-svc', composite: true, composites: { realm: ['offline_access', 'member'] } }, { name: 'member' }, { name: 'admin' }, { name: 'offline_access' }],
+        client: { ledger: [{ name: 'post' }] },
+      },
+      clients: [{ clientId: 'svc-worker', enabled: true, publicClient: false, secret: 'svc-worker-secret-0123456789abcdef', serviceAccountsEnabled: true, standardFlowEnabled: false }],
+    };
+    const usersFile = { realm: 'svc', users: [{ id: randomUUID(), username: 'service-account-svc-worker', enabled: true, serviceAccountClientId: 'svc-worker', realmRoles: ['default-roles-svc', 'admin'], clientRoles: { ledger: ['post'] } }] };
+    expect((await callAdmin(gatehouse.url, token, 'POST', '/import/keycloak', realm)).status).to.equal(200);
+    expect((await gatehouse.services.clients.get('svc-worker'))!.metadata.service_account_roles).to.equal(undefined);
+    const dry = await callAdmin(gatehouse.url, token, 'POST', '/import/keycloak?dry_run=true', usersFile);
+    expect(dry.body.serviceAccounts).to.deep.equal([{ client: 'svc-worker', roles: ['ledger:post', 'member'] }]);
+    expect((await gatehouse.services.clients.get('svc-worker'))!.metadata.service_account_roles).to.equal(undefined);
+    const users = await callAdmin(gatehouse.url, token, 'POST', '/import/keycloak', usersFile);
+    expect(users.status, JSON.stringify(users.body)).to.equal(200);
+    expect(users.body.users).to.deep.equal({ created: [], updated: [] });
+    expect(users.body.counts.serviceAccounts).to.equal(1);
+    // admin never, though the service account held it in Keycloak.
+    expect((await gatehouse.services.clients.get('svc-worker'))!.metadata.service_account_roles).to.deep.equal(['ledger:post', 'member']);
+    expect((await callAdmin(gatehouse.url, token, 'POST', '/import/keycloak', realm)).status).to.equal(200);
+    expect((await gatehouse.services.clients.get('svc-worker'))!.metadata.service_account_roles).to.deep.equal(['ledger:post', 'member']);
+    const config = await relyingParty(deploy.issuer, 'svc-worker', 'svc-worker-secret-0123456789abcdef');
+    const introspected = await oidc.tokenIntrospection(config, (await oidc.clientCredentialsGrant(config)).access_token);
+    expect(introspected.realm_access).to.deep.equal({ roles: ['member'] });
+    expect(introspected.resource_access).to.deep.equal({ ledger: { roles: ['post'] } });
   });
 
   it('gatehouse export / import carry them to another deployment', async () => {

@@ -67,6 +67,26 @@ describe('the sign-in page', () => {
     const positions = order.map(at);
     expect(positions, order.join(' < ')).to.deep.equal([...positions].sort((a, b) => a - b));
   });
+
+  // Found by a first-hour walk at 390 px: the button is a flex box, and each text run and the
+  // isolated name were flex items of their own: "Continue with" stood in a narrow column beside a
+  // long provider name, and in Korean the particle was pushed off the name ("Corp SSO (으)로 계속").
+  for (const locale of LOCALES) {
+    it(`draws "Continue with <provider>" as one run of text beside its icon (${locale})`, async () => {
+      const html = await views.render('login', locale, {
+        title: 'Sign in', clientName: 'Web App', uid: 'u1', csrf: 'x', login: '', remember: false,
+        upstreamButtons: [
+          { href: '/upstream/corp/start', alias: 'corp', name: 'Contoso Europe corporate directory', icon: null },
+          { href: '/upstream/github/start', alias: 'github', name: 'GitHub', icon: 'https://cdn.example/github.svg' },
+        ],
+      });
+      for (const alias of ['corp', 'github']) {
+        const inner = new RegExp(`data-provider="${alias}">(.*?)</a>`, 's').exec(html)![1]!.replace(/^<img [^>]*>\s*/u, '');
+        expect(inner, alias).to.match(/^<span class="label">[^]*<\/span>$/u);
+        expect(inner.slice('<span class="label">'.length, -'</span>'.length), alias).not.to.match(/<span class="label">/u);
+      }
+    });
+  }
 });
 
 describe('long email addresses in a sentence', () => {
