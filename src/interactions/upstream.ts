@@ -61,6 +61,20 @@ export interface UpstreamSignInDeps {
 export const UPSTREAM_COOKIE = 'gatehouse.upstream';
 /** In an interaction result: the account a pending identity is linked to once its second factor is passed. */
 const LINK_AFTER_FACTOR = 'upstreamLinkAfterSecondFactor';
+/** In a finished interaction's result: what the created-without-email notice says (its page re-reads it in each language). */
+const CREATED_NOTICE = 'upstreamCreatedWithoutEmail';
+/** The notice's page, under the interaction (its cookie's path): GET, so the language switcher shows it again. */
+const NOTICE_PAGE = 'upstream-created';
+
+interface CreatedNotice {
+  readonly email: string;
+  readonly provider: string;
+}
+
+function noticeOf(result: unknown): CreatedNotice | undefined {
+  const notice = (result as Record<string, unknown> | undefined)?.[CREATED_NOTICE] as Partial<CreatedNotice> | null | undefined;
+  return typeof notice?.email === 'string' && typeof notice.provider === 'string' ? { email: notice.email, provider: notice.provider } : undefined;
+}
 const TRANSACTION_AAD = 'upstream-transaction';
 /** How long the person may spend at the upstream. */
 const TRANSACTION_TTL_MS = 10 * 60_000;
@@ -123,6 +137,23 @@ export function upstreamSignIn(deps: UpstreamSignInDeps): { readonly routes: Rou
   });
 
   const router = new Router();
+
+  /**
+   * The created-without-email notice of a finished sign-in (createdWithoutEmail), in the language
+   * negotiated now: its language links come back here, not to the sign-in page. Only for the
+   * browser holding the interaction's cookie, and only until the authorization resumes.
+   */
+  router.get(`${paths.interaction}/:uid/${NOTICE_PAGE}`, async (ctx) => {
+    const details = await deps.provider().interactionDetails(ctx.req, ctx.res);
+    const locale = views.negotiate(chosenLocale(ctx) ?? details.params.ui_locales, ctx.get('accept-language'));
+    ctx.state.locale = locale;
+    const notice = details.uid === ctx.params.uid ? noticeOf(details.result) : undefined;
+    if (notice === undefined) return ctx.redirect(backHref(details.uid));
+    const t = views.translate(locale);
+    const heading = t('upstream.created_title');
+    const lead = t('upstream.created_without_email', { email: isolate(notice.email), provider: isolate(notice.provider) });
+    await sendPage(ctx, views, 'upstream-continue', locale, { title: heading, heading, lead, continueHref: details.returnTo });
+  });
 
   /** Starts the upstream leg of a pending sign-in. */
   router.get(`${paths.interaction}/:uid/upstream/:alias`, async (ctx) => {
@@ -300,12 +331,11 @@ export function upstreamSignIn(deps: UpstreamSignInDeps): { readonly routes: Rou
    * them anyway (no address), about an address the upstream gave as theirs.
    */
   async function createdWithoutEmail(step: StepContext, outcome: Extract<LinkOutcome, { kind: 'signed_in' }>, displayName: string): Promise<void> {
-    const next = await step.complete({ login: loginOf(outcome), upstream: null });
-    const heading = step.t('upstream.created_title');
-    await step.render(
-      { title: heading, heading, lead: step.t('upstream.created_without_email', { email: isolate(outcome.emailLeftOut ?? ''), provider: isolate(displayName) }), continueHref: next },
-      { view: 'upstream-continue' },
-    );
+    const notice: CreatedNotice = { email: outcome.emailLeftOut ?? '', provider: displayName };
+    await step.complete({ login: loginOf(outcome), upstream: null, [CREATED_NOTICE]: notice });
+    // To the notice's own page (GET): a page answering this form would have its language links
+    // lead back to the sign-in page (src/interactions/language.ts returnPathOf), not to the notice.
+    step.redirect(`${backHref(step.details.uid)}/${NOTICE_PAGE}`);
   }
 
   const extension: LoginExtension = {

@@ -161,6 +161,13 @@ describe('upstream OpenID Connect sign-in in headless Chromium (a second Gatehou
       expect(lead).to.contain(CREATED_WITHOUT_EMAIL[locale].lead).and.to.contain(email).and.to.contain('Corp corp');
       expect(lead, 'no account named').to.not.contain(holder.username);
       await expectAccessible(page, `upstream-created-without-email-${locale}`);
+      // Its language links show the notice again in the language picked (they led back to the sign-in page).
+      const other = NOTICE_LOCALES[(NOTICE_LOCALES.indexOf(locale) + 1) % NOTICE_LOCALES.length]!;
+      await Promise.all([page.waitForNavigation(), page.click(`nav.languages a[lang="${other}"]`)]);
+      expect(new URL(page.url()).pathname, 'the notice’s own page').to.match(/\/upstream-created$/);
+      expect(await page.getAttribute('html', 'lang')).to.equal(other);
+      expect(await page.textContent('h1')).to.equal(CREATED_WITHOUT_EMAIL[other].title);
+      expect(await page.textContent('.lead')).to.contain(CREATED_WITHOUT_EMAIL[other].lead).and.to.contain(email).and.to.contain('Corp corp');
       await page.click('#upstream-continue');
       const { claims, userinfo } = await redeem(checks);
       expect(claims.sub).to.not.equal(holder.id);
