@@ -8,7 +8,8 @@ import { shown, typedParams } from './help.ts';
  * Where the fields of an operation's input come from on one command's line: a field path as the
  * admin API names it (`redirect_uris`, `token_exchange.apis`, `address.country`) → the flag that
  * sets it (`--redirect-uri`, given once per value; `--scope words` for a flag whose one value is
- * split into words; `--jwks|--jwks-file` when either does) or the argument (`NAME`).
+ * split into words; `--attribute names` for a flag whose values are `NAME=VALUE`, the error naming
+ * the NAME; `--jwks|--jwks-file` when either does) or the argument (`NAME`).
  */
 export type FlagsOf = Readonly<Record<string, string>>;
 
@@ -46,6 +47,8 @@ export function flagPath(path: string, flags: FlagsOf, args: readonly string[]):
     const [alternatives, words] = source.split(' ');
     const flag = typedFlag(alternatives!, args);
     const index = segments[length];
+    // `attributes.department` (or `.department.1`, an entry of its list): the attribute the flag named.
+    if (words === 'names' && index !== undefined) return `${flag} ${shown(index)}`;
     if (index === undefined || !/^\d+$/.test(index)) return flag;
     // One value of a list: the flag's occurrence, or a word of its one value ("read write").
     const given = flagValues(args, flag);

@@ -41,7 +41,8 @@ const WHO_SETS = {
   token_exchange: 'operator',
   /**
    * Keycloak's default client scopes: OpenID scopes (claim scopes among them) added to every
-   * authorization and password-grant request of the client, named or not (src/oidc/default-scopes.ts).
+   * authorization and password-grant request of the client, named or not, and kept at a refresh
+   * that names a narrower scope when the refresh token holds them (src/oidc/default-scopes.ts).
    */
   default_scopes: 'operator',
   /** `keycloak`: the client's access and ID tokens carry Keycloak's claims (src/oidc/keycloak-claims.ts), the user's roles and groups among them. */

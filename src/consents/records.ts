@@ -84,13 +84,17 @@ export interface ConsentRecordsDeps {
 const SEPARATOR = ' ';
 
 function fromStored(stored: StoredConsent): ConsentRecord {
-  const resources: Record<string, string[]> = {};
+  // A Map, then own members: an imported file may name an API `toString` (its `resources` are any texts), which a plain object already has.
+  const resources = new Map<string, string[]>();
   for (const entry of stored.resourceScopes) {
     const at = entry.lastIndexOf(SEPARATOR);
     if (at <= 0) continue;
-    (resources[entry.slice(0, at)] ??= []).push(entry.slice(at + 1));
+    const api = entry.slice(0, at);
+    const scopes = resources.get(api);
+    if (scopes === undefined) resources.set(api, [entry.slice(at + 1)]);
+    else scopes.push(entry.slice(at + 1));
   }
-  return { accountId: stored.accountId, clientId: stored.clientId, scopes: stored.scopes, claims: stored.claims, resources, createdAt: stored.createdAt, updatedAt: stored.updatedAt };
+  return { accountId: stored.accountId, clientId: stored.clientId, scopes: stored.scopes, claims: stored.claims, resources: Object.fromEntries(resources), createdAt: stored.createdAt, updatedAt: stored.updatedAt };
 }
 
 const words = (values: readonly string[]) => [...new Set(values.filter((value) => value !== '' && !value.includes(SEPARATOR)))];

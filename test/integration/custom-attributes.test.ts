@@ -78,7 +78,13 @@ describe('custom user attributes through the admin API, the CLI and export/impor
     expect(created.code, created.stderr).to.equal(0);
     const bad = await runCli(['users', 'update', 'linus', '--attribute', 'sub=x', '--json'], env);
     expect(bad.code).not.to.equal(0);
-    expect(bad.stderr).to.match(/^gatehouse: --attribute: is a standard or protocol claim/);
+    expect(bad.stderr).to.match(/^gatehouse: --attribute sub: is a standard or protocol claim/);
+    const hidden = await runCli(['users', 'update', 'linus', '--attribute', 'department=ker\u202enel', '--json'], env);
+    expect(hidden.code).not.to.equal(0);
+    expect(hidden.stderr).to.match(/^gatehouse: --attribute department: must not contain control characters or invisible formatting characters/);
+    const proto = await runCli(['users', 'update', 'linus', '--attribute', '__proto__[]=x', '--json'], env);
+    expect(proto.code).not.to.equal(0);
+    expect(proto.stderr, 'refused by name, not dropped').to.match(/^gatehouse: --attribute __proto__: /);
     const updated = await runCli(['users', 'update', 'linus', '--attribute', 'department=', '--attribute', 'tenant=acme', '--json'], env);
     expect(updated.code, updated.stderr).to.equal(0);
     expect(JSON.parse(updated.stdout).attributes).to.deep.equal({ langs: ['fi', 'sv'], tenant: 'acme' });
@@ -92,6 +98,10 @@ describe('custom user attributes through the admin API, the CLI and export/impor
     entry.customAttributes = { tenant: 'globex' };
     await importAll(gatehouse.services, exported, gatehouse.url);
     expect((await gatehouse.services.accounts.findById(user!.id))?.customAttributes).to.deep.equal({ tenant: 'globex' });
+    // A value stored before hidden characters were refused still restores.
+    entry.customAttributes = { tenant: 'glo\u202ebex' };
+    await importAll(gatehouse.services, exported, gatehouse.url);
+    expect((await gatehouse.services.accounts.findById(user!.id))?.customAttributes).to.deep.equal({ tenant: 'glo\u202ebex' });
     // An export file with a broken attribute is refused, not stored.
     entry.customAttributes = { 'a.b': 'x' };
     let refused: unknown;

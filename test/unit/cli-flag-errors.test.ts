@@ -27,6 +27,11 @@ describe('CLI errors name the flags that were typed (src/cli/flag-errors.ts)', (
     expect(flagPath('first_party', CLIENT_FLAGS, ['--no-first-party'])).to.equal('--no-first-party');
     expect(flagPath('logo_uri', CLIENT_FLAGS, ['--unset', 'logo-uri'])).to.equal('--unset logo-uri');
     expect(flagPath('address.postal_code', USER_FLAGS, [])).to.equal('--address-postal-code');
+    // An attribute's error names the attribute (it said --attribute alone), escaped as typed input is.
+    expect(flagPath('attributes.department', USER_FLAGS, ['--attribute', 'department=x'])).to.equal('--attribute department');
+    expect(flagPath('attributes.langs.1', USER_FLAGS, ['--attribute', 'langs=en'])).to.equal('--attribute langs');
+    expect(flagPath('attributes.__proto__', USER_FLAGS, [])).to.equal('--attribute __proto__');
+    expect(flagPath('attributes', USER_FLAGS, [])).to.equal('--attribute');
     expect(flagPath('name', LABEL_FLAGS, ['ops team'])).to.equal('NAME');
     expect(flagPath('nothing_here', CLIENT_FLAGS, [])).to.equal('nothing_here');
     // What was typed cannot drive the terminal.

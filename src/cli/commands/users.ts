@@ -66,7 +66,7 @@ export const USER_FLAGS: FlagsOf = {
   address: '--clear-address',
   email_verified: '--email-verified|--no-email-verified',
   phone_number_verified: '--phone-number-verified|--no-phone-number-verified',
-  attributes: '--attribute',
+  attributes: '--attribute names',
   required_actions: '--require-action',
   temporary: '--temporary',
   roles: '--role',
