@@ -68,6 +68,8 @@ export interface ClientRepository {
    * when there is no such client.
    */
   markTokensRevoked(clientId: string): Promise<boolean>;
+  /** Takes a role off every client's service-account roles (the role was deleted); the ids of the clients changed. */
+  removeServiceAccountRole(role: string): Promise<string[]>;
   /** The metadata oidc-provider expects, client_secret decrypted; undefined when unknown. */
   providerMetadata(clientId: string): Promise<ClientMetadata | undefined>;
   /**
@@ -240,6 +242,19 @@ export function createClientRepository({ model, box, onChange, now = () => new D
       if (result.matchedCount === 0) return false;
       await changed(clientId);
       return true;
+    },
+
+    async removeServiceAccountRole(role) {
+      const holders = await model.find({ 'metadata.service_account_roles': role }, { _id: 1 }).lean<Array<{ _id: string }>>().exec();
+      const changedIds: string[] = [];
+      // One client at a time under its lock (FerretDB v1 rewrites the whole document, as update does).
+      for (const { _id } of holders) {
+        const result = await locked(_id, () => model.updateOne({ _id, 'metadata.service_account_roles': role }, { $pull: { 'metadata.service_account_roles': role }, $set: { updatedAt: now() } }).exec());
+        if (result.matchedCount === 0) continue;
+        changedIds.push(_id);
+        await changed(_id);
+      }
+      return changedIds;
     },
 
     async providerMetadata(clientId) {

@@ -12,6 +12,7 @@ import type { KeycloakImportOptions } from '../keycloak/apply-import.ts';
 import { importKeycloakRealm, type KeycloakExportSource, type KeycloakSettingsOperations } from './keycloak-import.ts';
 import { keyOperations } from './keys.ts';
 import { labelOperations } from './labels.ts';
+import { roleReferences } from './role-references.ts';
 import { lastAdminGuard } from './last-admin.ts';
 import { lockoutOperations } from './lockouts.ts';
 import { registrationOperations, type InitialAccessTokenIssuer } from './registration.ts';
@@ -60,7 +61,7 @@ export function createOperations({ services, keys, initialAccessTokens, issuer, 
     lockouts: lockoutOperations(services),
     apis: apiOperations(services),
     claimScopes: claimScopeOperations(services),
-    roles: labelOperations(services.roles, services.audit, lastAdminGuard(services)),
+    roles: labelOperations(services.roles, services.audit, lastAdminGuard(services), roleReferences({ clients: services.clients, signIn: services.runtimeSettings.signIn })),
     groups: labelOperations(services.groups, services.audit),
     keys: keyOperations(keys, services.audit, dateClock(services.clock)),
     caches: cacheOperations({ ...services.notices, keys, audit: services.audit }),

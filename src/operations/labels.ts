@@ -8,6 +8,7 @@ import type { LastAdminGuard } from './last-admin.ts';
 import { ADMIN_ROLE } from '../oidc/admin-scope.ts';
 import { hasHiddenCharacter } from '../accounts/normalize.ts';
 import { says } from '../errors/problems.ts';
+import type { RoleReferences } from './role-references.ts';
 
 export const labelCreateSchema = z
   .object({
@@ -22,8 +23,11 @@ export function showLabel(label: Label) {
   return { name: label.name, description: label.description, created_at: label.createdAt.toISOString() };
 }
 
-/** Roles and groups: the same operations over two directories; roles with the last-admin guard (src/operations/last-admin.ts). */
-export function labelOperations(directory: LabelDirectory, audit: AuditTrail, lastAdmin?: LastAdminGuard) {
+/**
+ * Roles and groups: the same operations over two directories; roles with the last-admin guard
+ * (src/operations/last-admin.ts) and what else hands a role out (src/operations/role-references.ts).
+ */
+export function labelOperations(directory: LabelDirectory, audit: AuditTrail, lastAdmin?: LastAdminGuard, references?: RoleReferences) {
   const { kind } = directory;
   // Taking the admin role from its last enabled holder, or deleting it: 409 last_admin.
   const removingRole = <T>(name: string, change: () => Promise<T>) => (lastAdmin === undefined ? change() : lastAdmin.removingRole(name, change));
@@ -37,8 +41,10 @@ export function labelOperations(directory: LabelDirectory, audit: AuditTrail, la
       return label;
     },
     async delete(ctx: OperationContext, name: string): Promise<void> {
+      await references?.assertDetachable(name);
       if (!(await removingRole(name, () => directory.remove(name)))) throw notFound(kind === 'role' ? 'role_not_found' : 'group_not_found', name);
-      await audit.write({ ...ctx, type: `${kind}.deleted` as const, target: { type: kind, id: name } });
+      const detached = (await references?.detach(name)) ?? {};
+      await audit.write({ ...ctx, type: `${kind}.deleted` as const, target: { type: kind, id: name }, ...(Object.keys(detached).length === 0 ? {} : { details: { ...detached } }) });
     },
     async assign(ctx: OperationContext, name: string, body: unknown): Promise<void> {
       const userId = labelAssignSchema.parse(body).user_id;
