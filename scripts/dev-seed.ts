@@ -11,7 +11,9 @@ const DEMO_REDIRECT = 'http://localhost:8080/callback';
 const VERIFIER = 'gatehouse-dev-demo-code-verifier-0123456789abcdef';
 
 const ctx = openContext(processIo(), false);
-await withCore(ctx, async ({ services: { accounts, clients } }) => {
+/** The administrators there are (the first few), for the console's line: how to make one only while there is none. */
+let admins: { names: string[]; total: number } = { names: [], total: 0 };
+await withCore(ctx, async ({ services: { accounts, clients, users } }) => {
   if ((await accounts.findByLogin(DEMO_USER.username)) === undefined) {
     await accounts.createUser({ ...DEMO_USER, email: 'demo@example.com', emailVerified: true, name: 'Demo User', roles: ['demo'] });
   }
@@ -31,6 +33,8 @@ await withCore(ctx, async ({ services: { accounts, clients } }) => {
       },
     });
   }
+  const found = await users.search({ role: 'admin', limit: 3, offset: 0 });
+  admins = { names: found.users.map((user) => user.username), total: found.total };
 });
 
 const { issuer, publicUrl, routes } = ctx.config;
@@ -48,6 +52,14 @@ authorize.search = new URLSearchParams({
   code_challenge_method: 'S256',
   state: 'demo',
 }).toString();
+function consoleNote(): string {
+  if (admins.total === 0) {
+    return `(needs a user with the admin role; make one from a second terminal:
+                  npm run cli -- users create --username admin --role admin --password-stdin)`;
+  }
+  const more = admins.total > admins.names.length ? `, … ${admins.total} in all` : '';
+  return `(sign in as an administrator: ${admins.names.join(', ')}${more}; more with npm run cli -- roles assign admin --user NAME)`;
+}
 process.stderr.write(`
   Demo (development data only):
     user          ${DEMO_USER.username} / ${DEMO_USER.password}
@@ -61,8 +73,7 @@ process.stderr.write(`
     discovery   ${url(discoveryPath(routes))}
     JWKS        ${url(endpointPath(routes, 'jwks'))}
     health      ${url(routes.healthz)}   readiness  ${url(routes.readyz)}   metrics  ${url(routes.metrics)}
-    console     ${url(routes.console)}/   (needs a user with the admin role; make one from a second terminal:
-                  npm run cli -- users create --username admin --role admin --password-stdin)
+    console     ${url(routes.console)}/   ${consoleNote()}
     account     ${url(routes.account)}/   (each user's own page: sign in as ${DEMO_USER.username})
     doctor      npm run cli -- doctor ${issuer}   (checks this server end to end)
 `);

@@ -630,6 +630,8 @@ describe('account page (headless Chromium)', function () {
     const key = page.getByTestId('totp-secret');
     await key.waitFor();
     expect(await page.locator('img.qr').getAttribute('src')).to.match(/^data:image\/svg\+xml;base64,/);
+    // In groups of four, as the sign-in's enrolment page shows it: a key typed by hand is read in pieces.
+    expect(await key.textContent()).to.match(/^[A-Z2-7]{4}( [A-Z2-7]{1,4})+$/u);
     expect(await seriousViolations(page)).to.deep.equal([]);
     await screenshot(page, 'account-totp-en');
     await page.fill('#totp-code', '000000' === totpCode((await key.textContent())!, new Date()) ? '111111' : '000000');

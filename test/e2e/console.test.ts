@@ -526,6 +526,31 @@ describe('admin console (headless Chromium)', () => {
     await leave(page);
   });
 
+  it("a user's custom attributes: a value with a right-to-left override (U+202E) is refused naming the attribute, in each language", async function () {
+    this.timeout(90_000);
+    const user = await gatehouse.services.accounts.createUser({ username: 'attr-bidi', password: PASSWORD, customAttributes: { department: 'eng' } });
+    const said = {
+      en: ['Save attributes', 'must not contain control characters or invisible formatting characters'],
+      ru: ['Сохранить атрибуты', 'не должно содержать управляющих символов'],
+      'zh-CN': ['保存属性', '不能包含控制字符'],
+      ko: ['속성 저장', '제어 문자나 보이지 않는 서식 문자'],
+    } as const;
+    for (const [locale, [save, rule]] of Object.entries(said)) {
+      const page = await operatorPage({ locale });
+      await page.goto(`${deploy.issuer}/console/#/users/${user.id}`);
+      await page.locator('#f-attributes').waitFor();
+      await page.fill('#f-attributes', 'team=ops\ndepartment=eng\u202eevil');
+      await page.getByRole('button', { name: save, exact: true }).click();
+      await page.locator('#f-attributes-error').waitFor();
+      const error = (await page.locator('#f-attributes-error').textContent())!;
+      expect(error, locale).to.include('department').and.include(rule);
+      expect(await page.getAttribute('#f-attributes', 'aria-invalid')).to.equal('true');
+      await screenshot(page, `console-${locale}-user-attribute-hidden-character`);
+      await leave(page);
+    }
+    expect((await gatehouse.services.accounts.findById(user.id))?.customAttributes, 'nothing written').to.deep.equal({ department: 'eng' });
+  });
+
   it('admin API: /settings hides every secret, /health reports each store', async () => {
     const ops = await adminClient(gatehouse, 'settings-check');
     const settings = await callAdmin(deploy.issuer, await ops.token(), 'GET', '/settings');

@@ -7,9 +7,9 @@ import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import { formsOf, UserAgent } from '../helpers/browserless.ts';
 import { within } from '../helpers/poll.ts';
-import { outputOf } from '../helpers/process.ts';
+import { childEnv, outputOf, runCli } from '../helpers/process.ts';
 import { freePort } from '../helpers/redis-server.ts';
-import { databaseForSuite } from '../helpers/stores.ts';
+import { databaseForSuite, randomSecret } from '../helpers/stores.ts';
 import { clientSecretBasic } from '../helpers/client-auth.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -222,6 +222,28 @@ describe('npm run dev', () => {
       busy.close();
       rmSync(ownData, { recursive: true, force: true });
     }
+  });
+});
+
+describe("npm run dev's banner: the console line", function () {
+  // scripts/dev-seed.ts itself (what npm run dev runs before the server), twice: a Node start each.
+  this.timeout(180_000);
+  const database = databaseForSuite('devbanner');
+  const env = () => childEnv({ NODE_ENV: 'development', MONGODB_URI: database.uri, REDIS_URL: process.env.REDIS_URL ?? '', GATEHOUSE_SECRET: randomSecret(), GATEHOUSE_ISSUER: 'http://localhost:3999' });
+  const seed = async (settings: Record<string, string>) => {
+    const exit = await outputOf(spawn(process.execPath, ['scripts/dev-seed.ts'], { cwd: ROOT, env: settings, stdio: ['ignore', 'pipe', 'pipe'] }), 150_000, 'scripts/dev-seed.ts');
+    expect(exit.code, exit.stderr).to.equal(0);
+    return /^ {4}console .*(?:\n {18}.*)?$/mu.exec(exit.stderr)![0];
+  };
+
+  // Found by a first-hour walk: with an administrator made, the banner still said to make one.
+  it('says how to make an administrator while there is none, and names the ones there are after', async () => {
+    const settings = env();
+    expect(await seed(settings)).to.include('needs a user with the admin role').and.include('npm run cli -- users create --username admin --role admin --password-stdin');
+    const made = await runCli(['users', 'create', '--username', 'root-admin', '--role', 'admin', '--password-stdin'], settings, 'a long enough password 123');
+    expect(made.code, made.stderr).to.equal(0);
+    const line = await seed(settings);
+    expect(line).to.equal('    console     http://localhost:3999/console/   (sign in as an administrator: root-admin; more with npm run cli -- roles assign admin --user NAME)');
   });
 });
 

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { applyAttributeChanges, attributesProblem, CUSTOM_ATTRIBUTE_LIMITS, customAttributesInput, customAttributesPatchInput, storedCustomAttributes } from '../../src/accounts/custom-attributes.ts';
 import { isReservedClaim } from '../../src/accounts/reserved-claims.ts';
 import { attributesBody } from '../../src/cli/commands/users.ts';
-import { attributeLines, attributePatch } from '../../src/console/web/user-attributes.ts';
+import { attributeDetails, attributeLines, attributePatch } from '../../src/console/web/user-attributes.ts';
 
 /** Each issue as `path: code`, as the admin API names them. */
 function problems(schema: typeof customAttributesInput | typeof customAttributesPatchInput, input: unknown): string[] {
@@ -94,6 +94,13 @@ describe('custom user attributes: names, values and limits', () => {
     expect(attributePatch(before, lines)).to.deep.equal({});
     expect(attributePatch(before, 'dept=ops\nlangs=en\n\ntenant=acme')).to.deep.equal({ dept: 'ops', langs: 'en', one: null, tenant: 'acme' });
     expect(attributePatch({}, 'novalue')).to.deep.equal({ novalue: '' });
+    // A problem the API names by attribute is said of that attribute in the one box.
+    const said = attributeDetails(
+      [{ path: 'attributes.dept', message: 'm', code: 'hidden_character' }, { path: 'attributes.langs.1', message: 'm', code: 'too_long' }, { path: 'attributes', message: 'too big' }],
+      (detail) => `<${detail.code ?? detail.message}>`,
+      (entry, message) => `${entry} | ${message}`,
+    );
+    expect(said).to.deep.equal([{ path: 'attributes', message: 'dept | <hidden_character>' }, { path: 'attributes', message: 'langs.1 | <too_long>' }, { path: 'attributes', message: 'too big' }]);
     for (const line of ['__proto__=x', '__proto__[]=x', '__proto__=a\n__proto__=b']) expect(problems(customAttributesPatchInput, attributePatch({}, line)), line).to.deep.equal(['__proto__: attribute_name']);
   });
 });

@@ -89,7 +89,8 @@ function totpCard(section: Section, factors: Factors, again: (shown?: HTMLElemen
             h('p', {}, t('totp.scan')),
             h('img', { class: 'qr', src: `data:image/svg+xml;base64,${btoa(enrolment.qr_svg)}`, alt: t('totp.qr.alt'), width: '200', height: '200' }),
             h('p', {}, t('totp.manual')),
-            h('code', { class: 'secret', 'data-testid': 'totp-secret' }, enrolment.secret),
+            // In groups of four, as the sign-in's enrolment page shows it (authenticator apps ignore the spaces).
+            h('code', { class: 'secret', 'data-testid': 'totp-secret' }, enrolment.secret.replace(/(.{4})(?=.)/gu, '$1 ')),
             // The OTP policy chooses the app's digits and period (src/settings/otp.ts).
             field(
               'totp-code',

@@ -2,7 +2,7 @@
 import type { UserResponse as User } from '../../admin/responses.ts';
 import type { AdminApi } from './api.ts';
 import { ApiError } from './api.ts';
-import { areaField, h, showError, t } from './ui.ts';
+import { areaField, h, problemMessage, showError, t, type FieldDetail } from './ui.ts';
 
 type Value = string | readonly string[];
 
@@ -43,6 +43,18 @@ export function attributePatch(before: Readonly<Record<string, Value>>, text: st
   return patch;
 }
 
+/**
+ * The API's problems with the attributes, each said of the attribute it names: `attributes.dept`
+ * (or `attributes.langs.1`) becomes the box's problem `dept: …` — the box is one control, and its
+ * problem alone would not say which line is wrong. `say` words a problem (problemMessage).
+ */
+export function attributeDetails(details: readonly FieldDetail[], say: (detail: FieldDetail) => string, entry: (name: string, message: string) => string): FieldDetail[] {
+  return details.map((detail) => {
+    const name = detail.path.startsWith('attributes.') ? detail.path.slice('attributes.'.length) : undefined;
+    return name === undefined ? detail : { path: 'attributes', message: entry(name, say(detail)) };
+  });
+}
+
 /** The user page's custom attributes (operator data: never on the user's own account page). */
 export function attributesForm(api: AdminApi, path: string, user: User, again: (text: string) => void): HTMLElement {
   const status = h('div', { role: 'status' });
@@ -64,7 +76,7 @@ export function attributesForm(api: AdminApi, path: string, user: User, again: (
     if (Object.keys(patch).length === 0) return again(t('user.attributes.unchanged'));
     api.patch<User>(path, { attributes: patch }).then(
       () => again(t('user.attributes.saved')),
-      (error: unknown) => showError(form, status, error, error instanceof ApiError ? error.details : []),
+      (error: unknown) => showError(form, status, error, error instanceof ApiError ? attributeDetails(error.details, problemMessage, (entry, message) => t('field.entry', { entry, message })) : []),
     );
   });
   return h('section', { class: 'card' }, form);
