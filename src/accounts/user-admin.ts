@@ -8,6 +8,7 @@ import { noEmailKey, type StoredUser, type UserModel } from './user-model.ts';
 import { attributeChanges } from './profile-attributes.ts';
 import { applyAttributeChanges, attributesProblem, type CustomAttributesPatch } from './custom-attributes.ts';
 import type { NewUser, User } from './accounts.ts';
+import { importedFromOf } from './user.ts';
 import { ignoreUserChanges, type UserChangeHook } from './user-changes.ts';
 import { withLastSignIns, type SignIns } from './sign-ins.ts';
 import { EXPORT_BATCH, readBatches } from '../storage/read-batches.ts';
@@ -65,6 +66,7 @@ export interface UserAdmin {
 
 export function toUser(doc: StoredUser): User {
   const { passwordHash: _hash, usernameKey: _u, emailKey: _e, _id, attributes, customAttributes, secondFactor, selfRegistered, requiredActions, importedFrom: _from, ...rest } = doc;
+  // importedFrom as user.ts copies it (a plain object, not the stored subdocument).
   return {
     id: _id,
     attributes: attributes ?? {},
@@ -74,6 +76,7 @@ export function toUser(doc: StoredUser): User {
     requiredActions: orderedActions(requiredActions),
     hasPassword: typeof _hash === 'string',
     ...rest,
+    ...importedFromOf(doc),
   };
 }
 

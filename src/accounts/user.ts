@@ -1,7 +1,7 @@
 import type { ProfileAttributes } from './profile-attributes.ts';
 import { orderedActions, type RequiredAction } from './required-actions.ts';
 import type { CustomAttributes } from './custom-attributes.ts';
-import type { StoredUser } from './user-model.ts';
+import type { ImportedFrom, StoredUser } from './user-model.ts';
 
 /** A user as the rest of Gatehouse sees it: never the password hash. */
 export interface User {
@@ -37,7 +37,13 @@ export interface User {
    * from the user document, so operator views complete it with `UserAdmin.withLastSignIn`.
    */
   readonly lastLoginAt: Date | null;
+  /** The Keycloak realm an import created the user from (its re-imports own the user); for operators' views only, never tokens or the account page. */
+  readonly importedFrom?: ImportedFrom;
 }
+
+/** The mark as operators see it, copied from the document. */
+export const importedFromOf = (doc: Pick<StoredUser, 'importedFrom'>): { importedFrom?: ImportedFrom } =>
+  doc.importedFrom == null ? {} : { importedFrom: { kind: doc.importedFrom.kind, realm: doc.importedFrom.realm } };
 
 export function toUser(doc: StoredUser): User {
   return {
@@ -61,5 +67,6 @@ export function toUser(doc: StoredUser): User {
     hasPassword: typeof doc.passwordHash === 'string',
     passwordChangedAt: doc.passwordChangedAt,
     lastLoginAt: doc.lastLoginAt,
+    ...importedFromOf(doc),
   };
 }

@@ -146,6 +146,8 @@ export function showUser(user: User) {
     created_at: user.createdAt.toISOString(),
     updated_at: user.updatedAt.toISOString(),
     last_login_at: user.lastLoginAt?.toISOString() ?? null,
+    // The Keycloak realm an import created the user from ({kind, realm}); null for a user made here.
+    imported_from: user.importedFrom === undefined ? null : { kind: user.importedFrom.kind, realm: user.importedFrom.realm },
   };
 }
 

@@ -1,11 +1,15 @@
 import { pbkdf2Sync, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { expect } from 'chai';
+import * as oidc from 'openid-client';
+import { ACCOUNT_CLIENT_ID } from '../../src/clients/account-client.ts';
 import type { StoredUser } from '../../src/accounts/user-model.ts';
 import type { RunningGatehouse } from '../../src/server.ts';
 import { exportAll, importAll } from '../../src/transfer/export-file.ts';
 import { adminClient, callAdmin } from '../helpers/admin.ts';
-import { deployment, PASSWORD, type Deployment } from '../helpers/e2e.ts';
+import { authorizationRequest, deployment, PASSWORD, relyingParty, type Deployment } from '../helpers/e2e.ts';
+import { signIn, UserAgent } from '../helpers/browserless.ts';
+import { runCli } from '../helpers/process.ts';
 
 const NOT_OURS = 'id held by a user not imported from this realm: left as it is';
 /** A holder without the mark: a Gatehouse user, or one an import made before users were marked whose password no longer proves it (said, with the way out). */
@@ -64,13 +68,43 @@ describe('Keycloak import: a re-import updates only the users its realm created'
 
   const alice = randomUUID();
 
-  it("marks the users it creates with the realm, kept out of the admin API's user", async () => {
+  it('marks the users it creates with the realm: operators see it (admin API imported_from, OpenAPI, CLI users get), the user never (tokens, account page)', async () => {
     const { status, body } = await importRealm(realm('alpha', [keycloakUser(alice, 'alice', 'alice keycloak pass 1')]));
     expect(status, JSON.stringify(body)).to.equal(200);
     expect(body.users.created).to.deep.equal(['alice']);
     expect((await stored(alice)).importedFrom).to.deep.equal({ kind: 'keycloak', realm: 'alpha' });
     const user = await callAdmin(gatehouse.url, token, 'GET', `/users/${alice}`);
+    expect(user.body.imported_from).to.deep.equal({ kind: 'keycloak', realm: 'alpha' });
     expect(user.body).to.not.have.property('importedFrom');
+    const listed = await callAdmin(gatehouse.url, token, 'GET', '/users?q=alice');
+    expect(listed.body.users[0].imported_from).to.deep.equal({ kind: 'keycloak', realm: 'alpha' });
+    const openapi = (await callAdmin(gatehouse.url, undefined, 'GET', '/openapi.json')).body;
+    expect(JSON.stringify(openapi)).to.include('imported_from');
+    // A user Gatehouse created: null.
+    const native = await callAdmin(gatehouse.url, token, 'POST', '/users', { username: 'native-olga', email: 'olga@example.com' });
+    expect(native.body.imported_from).to.equal(null);
+
+    const env = { NODE_ENV: 'test', MONGODB_URI: deploy.mongodbUri, GATEHOUSE_SECRET: deploy.secret, GATEHOUSE_ISSUER: deploy.issuer, ...deploy.settings };
+    const shown = await runCli(['users', 'get', 'alice'], env);
+    expect(shown.code, shown.stderr).to.equal(0);
+    expect((JSON.parse(shown.stdout) as { imported_from: unknown }).imported_from).to.deep.equal({ kind: 'keycloak', realm: 'alpha' });
+    expect((JSON.parse((await runCli(['users', 'get', 'native-olga', '--json'], env)).stdout) as { imported_from: unknown }).imported_from).to.equal(null);
+
+    // The user's own views: the account page's sign-in (code + PKCE), its tokens and its API.
+    const config = await relyingParty(deploy.issuer, ACCOUNT_CLIENT_ID);
+    const accountUrl = `${deploy.issuer}/account/`;
+    const request = await authorizationRequest(config, accountUrl);
+    const { callback } = await signIn(new UserAgent(), request.url.href, accountUrl, { username: 'alice', password: 'alice keycloak pass 1' });
+    const tokens = await oidc.authorizationCodeGrant(config, callback, request.checks);
+    const profile = await fetch(`${deploy.issuer}/account/api/v1/profile`, { headers: { accept: 'application/json', authorization: `Bearer ${tokens.access_token}` } });
+    expect(profile.status).to.equal(200);
+    const profileBody = await profile.text();
+    expect(profileBody).to.include('alice');
+    const userinfo = await oidc.fetchUserInfo(config, tokens.access_token, tokens.claims()!.sub);
+    expect(userinfo.sub).to.equal(alice);
+    for (const seen of [JSON.stringify(tokens.claims()), JSON.stringify(userinfo), profileBody]) {
+      expect(seen).to.not.match(/imported|keycloak|alpha/i);
+    }
   });
 
   it('a re-import of the same realm updates its user', async () => {

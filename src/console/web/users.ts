@@ -88,6 +88,11 @@ export async function userListPage(root: HTMLElement, api: AdminApi): Promise<vo
   );
 }
 
+/** The Keycloak realm an import created the user from (its re-imports update them): a fact of its own, none for a user made here. */
+function importedFromFact(user: User): Array<readonly [string, string]> {
+  return user.imported_from === null ? [] : [[t('user.importedFrom'), t('user.importedFromKeycloak', { realm: user.imported_from.realm })]];
+}
+
 export async function userPage(root: HTMLElement, api: AdminApi, id: string, message?: string): Promise<void> {
   const path = `/users/${encodeURIComponent(id)}`;
   const [user, factors, sessions, grants, consents, links, invitation] = await Promise.all([
@@ -294,7 +299,7 @@ export async function userPage(root: HTMLElement, api: AdminApi, id: string, mes
     h('p', {}, h('a', { href: '#/users' }, t('user.back'))),
     h('h1', {}, t('user.heading', { user: user.username })),
     message === undefined ? null : notice(message),
-    h('section', { class: 'card' }, facts([[t('user.id'), h('code', {}, user.id)], [t('users.col.status'), status(user)], [t('user.created'), when(user.created_at)], [t('users.col.lastLogin'), when(user.last_login_at)]])),
+    h('section', { class: 'card' }, facts([[t('user.id'), h('code', {}, user.id)], [t('users.col.status'), status(user)], [t('user.created'), when(user.created_at)], [t('users.col.lastLogin'), when(user.last_login_at)], ...importedFromFact(user)])),
     access,
     h('section', { class: 'card' }, profile),
     attributesForm(api, path, user, again),
