@@ -1,4 +1,5 @@
 import { Schema, type Connection, type Model } from 'mongoose';
+import type { ImportedFrom } from '../accounts/user-model.ts';
 
 /**
  * Gatehouse's own client record (collection `clients`): the oidc-provider metadata plus what
@@ -24,9 +25,19 @@ export interface StoredClientRecord {
    * is stored that a revocation could delete. Absent until the first such revocation.
    */
   tokensRevokedAt?: Date | null;
+  /** The Keycloak realm whose import created the client: only a re-import of that realm replaces it (src/keycloak/apply-import.ts). Absent for one created in Gatehouse. */
+  importedFrom?: ImportedFrom;
   createdAt: Date;
   updatedAt: Date;
 }
+
+const importedFromSchema = new Schema<ImportedFrom>(
+  {
+    kind: { type: String, required: true, enum: ['keycloak'] },
+    realm: { type: String, required: true },
+  },
+  { _id: false, strict: 'throw' },
+);
 
 const clientSchema = new Schema<StoredClientRecord>(
   {
@@ -39,6 +50,7 @@ const clientSchema = new Schema<StoredClientRecord>(
     webOrigins: { type: [String], default: [] },
     admin: { type: Boolean, required: true, default: false },
     tokensRevokedAt: { type: Date, default: null },
+    importedFrom: { type: importedFromSchema, default: undefined },
     createdAt: { type: Date, required: true },
     updatedAt: { type: Date, required: true },
   },

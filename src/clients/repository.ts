@@ -5,6 +5,7 @@ import { isDuplicateKey } from '../storage/duplicate-key.ts';
 import { documentLocks, lockKey, type DocumentLocks } from '../storage/document-locks.ts';
 import { ConflictError } from '../errors/gatehouse-error.ts';
 import type { SecretBox } from '../crypto/secret-box.ts';
+import type { ImportedFrom } from '../accounts/user-model.ts';
 import type { ClientModel, StoredClientRecord } from './model.ts';
 import { OPERATOR_ONLY_CLIENT_PROPERTIES } from './gatehouse-properties.ts';
 import { generateClientId, generateClientSecret, usesSecret } from './secrets.ts';
@@ -45,6 +46,8 @@ export interface ClientView {
   readonly admin: boolean;
   readonly metadata: Readonly<Record<string, unknown>>;
   readonly hasSecret: boolean;
+  /** The Keycloak realm whose import created it (model.ts); absent for a client created in Gatehouse. Not shown by the admin API (showClient). */
+  readonly importedFrom?: ImportedFrom;
   readonly createdAt: Date;
   readonly updatedAt: Date;
 }
@@ -153,6 +156,7 @@ function view(record: StoredClientRecord): ClientView {
     admin: record.admin,
     metadata: record.metadata,
     hasSecret: record.secretSealed !== null,
+    ...(record.importedFrom == null ? {} : { importedFrom: { kind: record.importedFrom.kind, realm: record.importedFrom.realm } }),
     createdAt: record.createdAt,
     updatedAt: record.updatedAt,
   };
@@ -333,6 +337,8 @@ export function createClientRepository({ model, box, onChange, now = () => new D
         allowedApis: [...client.allowedApis],
         webOrigins: [...client.webOrigins],
         admin: client.admin,
+        // The file's (a Keycloak import's own write, or a gatehouse export of it): absent, the client is no import's.
+        ...(client.importedFrom === undefined ? {} : { importedFrom: { kind: client.importedFrom.kind, realm: client.importedFrom.realm } }),
         createdAt: new Date(client.createdAt),
         updatedAt: new Date(client.updatedAt),
       };

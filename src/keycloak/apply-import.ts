@@ -5,7 +5,7 @@ import type { ApiRegistry } from '../apis/registry.ts';
 import type { ClaimScopes } from '../claims/claim-scopes.ts';
 import { ACCOUNT_CLIENT_ID } from '../clients/account-client.ts';
 import { CONSOLE_CLIENT_ID } from '../clients/console-client.ts';
-import type { ClientRepository } from '../clients/repository.ts';
+import type { ClientRepository, ClientView } from '../clients/repository.ts';
 import type { ConsentRecords } from '../consents/records.ts';
 import type { Factors } from '../mfa/factors.ts';
 import type { LabelDirectory } from '../roles/directory.ts';
@@ -67,6 +67,29 @@ export interface KeycloakImportOptions {
 const UNMARKED_HOLDER =
   "id held by a user no import marked as this realm's — created in Gatehouse, or imported before imports marked their users and holding a password other than the export's PBKDF2 one (signed in since, changed, or an argon2 hash, which Gatehouse cannot tell from its own): left as it is. If it is this realm's user, delete it (gatehouse users delete ID: the sub stays Keycloak's id) and import again";
 
+/** Why an unmarked client holding an export's client_id is left alone (clientOfRealm). */
+const UNMARKED_CLIENT =
+  "client_id held by a client no import marked as this realm's — created in Gatehouse, or imported before imports marked their clients and since given other redirect URIs, grant types, authentication or secret than the export's: left as it is. If it is this realm's client, make them the export's (or delete the client: its consents and tokens go with it) and import again";
+
+/** What decides where a client's codes and tokens go, and who authenticates as it: an unmarked client is taken as the realm's only when all of it is the export's. */
+const CLIENT_SECURITY_FIELDS = ['redirect_uris', 'post_logout_redirect_uris', 'grant_types', 'token_endpoint_auth_method', 'response_types'] as const;
+
+/**
+ * Whether a re-import of `realm` may replace `existing`, the client holding the client_id of
+ * `planned`: only one this realm's import created (importedFrom). One imported before imports
+ * marked their clients carries no mark, as one an operator created: it is taken as the realm's
+ * (and marked by the write) only when the import would change none of where its codes go or who
+ * authenticates as it — redirect URIs, post-logout redirect URIs, grant and response types, the
+ * authentication method (as sets) and the secret are the export's (read with providerMetadata).
+ */
+async function clientOfRealm(clients: ClientRepository, existing: ClientView, planned: KeycloakRealmPlan['clients'][number], realm: string): Promise<boolean> {
+  if (existing.importedFrom !== undefined) return existing.importedFrom.kind === 'keycloak' && existing.importedFrom.realm === realm;
+  const same = (a: unknown, b: unknown) => JSON.stringify(Array.isArray(a) ? [...(a as unknown[])].map(String).sort() : (a ?? null)) === JSON.stringify(Array.isArray(b) ? [...(b as unknown[])].map(String).sort() : (b ?? null));
+  if (!CLIENT_SECURITY_FIELDS.every((field) => same(existing.metadata[field], planned.metadata[field]))) return false;
+  const stored = (await clients.providerMetadata(existing.clientId))?.client_secret ?? null;
+  return stored === planned.secret;
+}
+
 /** The client ids of Gatehouse's own apps (src/clients/console-client.ts, account-client.ts). */
 const GATEHOUSE_CLIENTS: ReadonlySet<string> = new Set([CONSOLE_CLIENT_ID, ACCOUNT_CLIENT_ID]);
 
@@ -97,6 +120,13 @@ export async function applyKeycloakRealm(services: KeycloakImportServices, plan:
       continue;
     }
     const existing = await services.clients.get(client.clientId);
+    if (existing !== undefined && !(await clientOfRealm(services.clients, existing, client, plan.realm))) {
+      report.clientOwners.set(client.clientId, false);
+      const reason = existing.importedFrom === undefined ? UNMARKED_CLIENT : `client_id held by a client the import of realm ${existing.importedFrom.realm} created: left as it is (redirect URIs, secret, settings). Rename the client in Keycloak to import it`;
+      report.add('conflicts', { kind: 'client', name: client.clientId, reason });
+      continue;
+    }
+    report.clientOwners.set(client.clientId, true);
     const allowedApis = new Set(existing?.allowedApis ?? client.allowedApis);
     const metadata = { ...client.metadata };
     // Its service-account roles come with its service-account user (applyKeycloakUsers), in the users' files.
@@ -114,6 +144,8 @@ export async function applyKeycloakRealm(services: KeycloakImportServices, plan:
         // Keep what Gatehouse added since (APIs the client may call, its creation time).
         allowedApis: [...allowedApis],
         createdAt: existing?.createdAt.toISOString() ?? client.createdAt,
+        // Marked: a re-import of this realm may replace it (clientOfRealm).
+        importedFrom: { kind: 'keycloak', realm: plan.realm },
       });
     }
     report.add(`clients.${existing === undefined ? 'created' : 'updated'}`, client.clientId);
@@ -302,6 +334,8 @@ export async function applyKeycloakUsers(
 async function applyServiceAccounts(clients: ClientRepository, plan: KeycloakUsersPlan, dryRun: boolean, report: KeycloakReportBuilder): Promise<void> {
   for (const { username, clientId, roles } of plan.serviceAccounts) {
     if (GATEHOUSE_CLIENTS.has(clientId)) continue;
+    // Only the realm's own clients (a conflict of applyKeycloakRealm, or — a users file on its own — one marked as another realm's or unmarked, is left as it is).
+    if (!(await ownedClient(clients, clientId, report))) continue;
     if (!dryRun) {
       const client = await clients.get(clientId);
       if (client === undefined) {
@@ -313,6 +347,24 @@ async function applyServiceAccounts(clients: ClientRepository, plan: KeycloakUse
     }
     report.add('serviceAccounts', { client: ownString(clientId), roles: roles.map(ownString) });
   }
+}
+
+/**
+ * Whether a users file may set `clientId`'s service-account roles: decided once per import
+ * (report.clientOwners); not decided by the realm file (a users file on its own): a client marked
+ * as this realm's, or none (reported below as before); an unmarked one or another realm's is a conflict.
+ */
+async function ownedClient(clients: ClientRepository, clientId: string, report: KeycloakReportBuilder): Promise<boolean> {
+  const decided = report.clientOwners.get(clientId);
+  if (decided !== undefined) return decided;
+  const existing = await clients.get(clientId);
+  const owned = existing === undefined || (existing.importedFrom?.kind === 'keycloak' && existing.importedFrom.realm === report.report.realm);
+  report.clientOwners.set(clientId, owned);
+  if (!owned) {
+    const reason = `client_id held by a client ${existing.importedFrom === undefined ? "no import marked as this realm's" : `the import of realm ${existing.importedFrom.realm} created`}: its service-account roles are left as they are. If it is this realm's client, import the realm file again`;
+    report.add('conflicts', { kind: 'client', name: clientId, reason });
+  }
+  return owned;
 }
 
 /**

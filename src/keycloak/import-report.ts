@@ -186,6 +186,8 @@ export class KeycloakReportBuilder {
    * realm's; false: a conflict), decided once (src/keycloak/apply-identity-providers.ts). Not reported.
    */
   readonly upstreamOwners = new Map<string, boolean>();
+  /** The same for clients whose service-account roles a users file may set (src/keycloak/apply-import.ts). Not reported. */
+  readonly clientOwners = new Map<string, boolean>();
   readonly #sink: ReportSink | undefined;
 
   constructor(realm: string, dryRun: boolean, sink?: ReportSink) {

@@ -147,6 +147,8 @@ const importSchema = z.object({
       admin: z.boolean(),
       metadata: z.record(z.string(), z.unknown()).refine(...notDeeperThan(MAX_METADATA_NESTING)),
       secret: z.string().nullable(),
+      // The Keycloak realm an import created the client from (a re-import of that realm may replace it); files written before the mark existed have none.
+      importedFrom: z.strictObject({ kind: z.literal('keycloak'), realm: z.string().min(1) }).optional(),
       createdAt: date,
       updatedAt: date,
     }),
