@@ -6,6 +6,7 @@ import { isDuplicateKey } from '../storage/duplicate-key.ts';
 import { insertValidated } from '../storage/validated-writes.ts';
 import { topClaim } from './claim-path.ts';
 import type { ClaimScopeModel, StoredClaimScope, StoredMapper } from './model.ts';
+import type { ImportedFrom } from '../accounts/user-model.ts';
 import { toMapper, type ClaimMapper, type ClaimScope, type ClaimScopeInput, type ClaimScopePatch } from './spec.ts';
 
 /** Without Redis notices, another instance's change reaches this one within this time. */
@@ -36,9 +37,10 @@ export interface ClaimScopes {
   /** From the store. */
   list(): Promise<ClaimScope[]>;
   get(name: string): Promise<ClaimScope | undefined>;
-  create(input: ClaimScopeInput): Promise<ClaimScope>;
-  /** Undefined when there is no such scope. */
-  update(name: string, patch: ClaimScopePatch): Promise<ClaimScope | undefined>;
+  /** `mark`: a Keycloak import's (importedFrom). */
+  create(input: ClaimScopeInput, mark?: ImportedFrom): Promise<ClaimScope>;
+  /** Undefined when there is no such scope. `mark`: a Keycloak import's, set with the patch; absent, the stored one is kept. */
+  update(name: string, patch: ClaimScopePatch, mark?: ImportedFrom): Promise<ClaimScope | undefined>;
   remove(name: string): Promise<boolean>;
   /** Reads the store again now (tests; a cache flush). */
   reload(): Promise<void>;
@@ -62,7 +64,8 @@ function toMapperInForce({ introspection, ...mapper }: StoredMapper): ClaimMappe
 }
 
 function toScope(doc: StoredClaimScope): ClaimScope {
-  return { name: doc._id, description: doc.description ?? {}, mappers: (doc.mappers ?? []).map(toMapperInForce), createdAt: doc.createdAt, updatedAt: doc.updatedAt };
+  const from = doc.importedFrom == null ? {} : { importedFrom: { kind: doc.importedFrom.kind, realm: doc.importedFrom.realm } };
+  return { name: doc._id, description: doc.description ?? {}, mappers: (doc.mappers ?? []).map(toMapperInForce), ...from, createdAt: doc.createdAt, updatedAt: doc.updatedAt };
 }
 
 export class ClaimScopeConflictError extends ConflictError {
@@ -129,12 +132,12 @@ export async function openClaimScopes({ model, redis, redisPrefix, logger, subsc
       const doc = await model.findById(name).lean<StoredClaimScope>().exec();
       return doc === null ? undefined : toScope(doc);
     },
-    create: (input) =>
+    create: (input, mark) =>
       announcing(async () => {
         const mappers = input.mappers.map(toMapper);
         refuseTakenClaims(await readAll(), input.name, mappers);
         const at = now();
-        const doc: StoredClaimScope = { _id: input.name, description: input.description, mappers, createdAt: at, updatedAt: at };
+        const doc: StoredClaimScope = { _id: input.name, description: input.description, mappers, ...(mark === undefined ? {} : { importedFrom: { kind: mark.kind, realm: mark.realm } }), createdAt: at, updatedAt: at };
         try {
           await insertValidated(model, doc);
         } catch (error) {
@@ -143,9 +146,10 @@ export async function openClaimScopes({ model, redis, redisPrefix, logger, subsc
         }
         return toScope(doc);
       }),
-    update: (name, patch) =>
+    update: (name, patch, mark) =>
       announcing(async () => {
         const set: Partial<StoredClaimScope> = { updatedAt: now() };
+        if (mark !== undefined) set.importedFrom = { kind: mark.kind, realm: mark.realm };
         if (patch.description !== undefined) set.description = patch.description;
         if (patch.mappers !== undefined) {
           set.mappers = patch.mappers.map(toMapper);

@@ -1,5 +1,6 @@
 import { Schema, type Connection, type Model } from 'mongoose';
 import type { ClaimMapper, Descriptions } from './spec.ts';
+import type { ImportedFrom } from '../accounts/user-model.ts';
 
 /** A mapper as kept: one written before mappers had `introspection` has none (it then follows accessToken, as Keycloak's rule). */
 export type StoredMapper = Omit<ClaimMapper, 'introspection'> & { readonly introspection?: boolean | undefined };
@@ -9,6 +10,8 @@ export interface StoredClaimScope {
   _id: string;
   description: Descriptions;
   mappers: StoredMapper[];
+  /** The Keycloak realm whose import created it (ClaimScope.importedFrom); absent for one created in Gatehouse. */
+  importedFrom?: ImportedFrom;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -35,6 +38,10 @@ const claimScopeSchema = new Schema<StoredClaimScope>(
     _id: { type: String, required: true },
     description: { type: Schema.Types.Mixed, default: {} },
     mappers: { type: [mapperSchema], default: [] },
+    importedFrom: {
+      type: new Schema<ImportedFrom>({ kind: { type: String, required: true, enum: ['keycloak'] }, realm: { type: String, required: true } }, { _id: false, strict: 'throw' }),
+      default: undefined,
+    },
     createdAt: { type: Date, required: true },
     updatedAt: { type: Date, required: true },
   },

@@ -3,6 +3,7 @@ import { says } from '../errors/problems.ts';
 import { matching } from '../errors/zod-checks.ts';
 import { ATTRIBUTE_NAME } from '../accounts/custom-attributes.ts';
 import { hasHiddenCharacter } from '../accounts/normalize.ts';
+import type { ImportedFrom } from '../accounts/user-model.ts';
 import { CLAIM_NAME, claimNameProblem, claimPath, MAX_CLAIM_NAME, overlaps } from './claim-path.ts';
 import { JSON_TYPES, type JsonType } from './json-types.ts';
 
@@ -42,6 +43,8 @@ export interface ClaimScope {
   /** What the consent page says the scope gives, per language (English when the reader's is missing; the name without any). */
   readonly description: Descriptions;
   readonly mappers: readonly ClaimMapper[];
+  /** The Keycloak realm whose import created it: only a re-import of that realm replaces it (src/keycloak/apply-import.ts). Not shown (showClaimScope). */
+  readonly importedFrom?: ImportedFrom;
   readonly createdAt: Date;
   readonly updatedAt: Date;
 }
@@ -94,7 +97,7 @@ export const mapperSchema = z.discriminatedUnion('type', [
     .strict(),
 ]);
 
-type MapperInput = z.output<typeof mapperSchema>;
+export type MapperInput = z.output<typeof mapperSchema>;
 
 function checkMappers(mappers: readonly MapperInput[], ctx: z.RefinementCtx): void {
   const seen: Array<{ claim: string; path: readonly string[] }> = [];

@@ -2,7 +2,9 @@ import { DuplicateUserError } from '../accounts/errors.ts';
 import type { UserAdmin } from '../accounts/user-admin.ts';
 import type { StoredUser } from '../accounts/user-model.ts';
 import type { ApiRegistry } from '../apis/registry.ts';
+import { isDeepStrictEqual } from 'node:util';
 import type { ClaimScopes } from '../claims/claim-scopes.ts';
+import { toMapper, type ClaimScope, type MapperInput } from '../claims/spec.ts';
 import { ACCOUNT_CLIENT_ID } from '../clients/account-client.ts';
 import { CONSOLE_CLIENT_ID } from '../clients/console-client.ts';
 import type { ClientRepository, ClientView } from '../clients/repository.ts';
@@ -162,21 +164,51 @@ export async function applyKeycloakRealm(services: KeycloakImportServices, plan:
 async function applyClaimScopes(claimScopes: KeycloakImportServices['claimScopes'], plan: KeycloakRealmPlan, dryRun: boolean, report: KeycloakReportBuilder): Promise<void> {
   if (plan.claimScopes.length === 0) return;
   const current = await claimScopes.list();
-  const planned = new Set(plan.claimScopes.map((scope) => scope.name));
-  const holders = new Map(current.filter((scope) => !planned.has(scope.name)).flatMap((scope) => scope.mappers.map((mapper) => [mapper.claim, scope.name] as const)));
+  const planned = new Map(plan.claimScopes.map((scope) => [scope.name, scope.input] as const));
+  const holdersOf = (scopes: readonly ClaimScope[]) => new Map(scopes.flatMap((scope) => scope.mappers.map((mapper) => [mapper.claim, scope.name] as const)));
+  const others = current.filter((scope) => !planned.has(scope.name));
+  // Scopes of the export's names the import may not replace (claimScopeOfRealm; a legacy one compared with the mappers that import kept): they keep giving their claims.
+  const othersHold = holdersOf(others);
+  const kept = current.filter((scope) => {
+    const input = planned.get(scope.name);
+    return input !== undefined && !claimScopeOfRealm(scope, input.mappers.filter((mapper) => !othersHold.has(mapper.claim)), plan.realm);
+  });
+  const keptNames = new Set(kept.map((scope) => scope.name));
+  const holders = holdersOf([...others, ...kept]);
   for (const { name, input } of plan.claimScopes) {
+    const existing = current.find((scope) => scope.name === name);
+    if (existing !== undefined && keptNames.has(name)) {
+      const reason =
+        existing.importedFrom === undefined
+          ? "name held by a claim scope no import marked as this realm's — created in Gatehouse, or imported before imports marked their scopes and holding other mappers than the export's —: left as it is (its mappers and descriptions). The clients of the export that list it get Gatehouse's"
+          : `name held by a claim scope the import of realm ${existing.importedFrom.realm} created: left as it is (its mappers and descriptions). The clients of the export that list it get that scope`;
+      report.add('conflicts', { kind: 'client scope', name, reason });
+      continue;
+    }
     const mappers = input.mappers.filter((mapper) => {
       const holder = holders.get(mapper.claim);
       if (holder !== undefined) report.addUnmapped({ kind: 'client scope', name, reason: `claim ${mapper.claim}: Gatehouse's claim scope ${holder} gives it already (a claim comes from one scope); this mapper is not imported` });
       return holder === undefined;
     });
-    const exists = current.some((scope) => scope.name === name);
+    const mark = { kind: 'keycloak', realm: plan.realm } as const;
     if (!dryRun) {
-      if (exists) await claimScopes.update(name, { description: input.description, mappers });
-      else await claimScopes.create({ ...input, mappers });
+      if (existing !== undefined) await claimScopes.update(name, { description: input.description, mappers }, mark);
+      else await claimScopes.create({ ...input, mappers }, mark);
     }
-    report.add(`claimScopes.${exists ? 'updated' : 'created'}`, name);
+    report.add(`claimScopes.${existing !== undefined ? 'updated' : 'created'}`, name);
   }
+}
+
+/**
+ * Whether a re-import of `realm` may replace `existing`, the claim scope of the export's name: only
+ * one this realm's import created (importedFrom); one imported before imports marked their scopes
+ * (or an operator's) only when it holds exactly the export's mappers (the write then changes no claim).
+ */
+function claimScopeOfRealm(existing: ClaimScope, mappers: readonly MapperInput[], realm: string): boolean {
+  if (existing.importedFrom !== undefined) return existing.importedFrom.kind === 'keycloak' && existing.importedFrom.realm === realm;
+  // As stored (undefined members dropped, as the store drops them).
+  const plain = (value: unknown): unknown => JSON.parse(JSON.stringify(value));
+  return isDeepStrictEqual(plain(existing.mappers), plain(mappers.map(toMapper)));
 }
 
 /**
