@@ -97,8 +97,8 @@ async function browserApps(browser: Browser, issuer: string, locale: string, ope
   const page = await context.newPage();
   await page.goto(`${issuer}/account/`);
   await page.locator('main button').click();
-  await page.waitForSelector('#login');
-  await page.fill('#login', 'operator');
+  await page.waitForSelector('#username');
+  await page.fill('#username', 'operator');
   await page.fill('#password', PASSWORD);
   await page.click('button.primary');
   await page.locator('main h1').waitFor();
@@ -193,7 +193,7 @@ async function longValues(browser: Browser, issuer: string, locale: Locale, long
   const account = await device();
   await account.page.goto(`${issuer}/account/`);
   await account.page.locator('main button').click();
-  await account.page.waitForSelector('#login');
+  await account.page.waitForSelector('#username');
   await signIn(account.page);
   await account.page.locator('main h1').waitFor();
   for (const name of ['profile', 'sessions', 'apps']) {
@@ -425,12 +425,12 @@ async function main(): Promise<void> {
 
         // Password reset: the form, sent, the link from the mail.
         await page.goto(`${issuer}/password/forgot`);
-        await page.waitForSelector('#login');
+        await page.waitForSelector('#username');
         await shoot(page, locale, 'password-forgot');
         // One user per language: the links a user may ask for in an hour are limited.
         const email = `reset-${locale.toLowerCase()}@example.com`;
         await gatehouse.services.accounts.createUser({ username: `reset-${locale.toLowerCase()}`, password: PASSWORD, email, emailVerified: true });
-        await page.fill('#login', email);
+        await page.fill('#username', email);
         await page.click('form button[type="submit"]');
         await page.waitForLoadState('load');
         await shoot(page, locale, 'password-forgot-sent');

@@ -39,8 +39,8 @@ describe('account page on an issuer at an IP address (headless Chromium)', funct
     expect(new URL(deploy.issuer).hostname).to.equal('127.0.0.1');
     await page.goto(`${deploy.issuer}/account/`);
     await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.waitForSelector('#login');
-    await page.fill('#login', cast.user.username);
+    await page.waitForSelector('#username');
+    await page.fill('#username', cast.user.username);
     await page.fill('#password', PASSWORD);
     await page.click('button.primary');
     await page.getByRole('heading', { name: 'Profile', level: 1 }).waitFor();

@@ -49,8 +49,8 @@ function accountString(locale: string, key: string, values: Record<string, strin
 async function signInInRussian(page: Page, accountUrl: string, username: string): Promise<void> {
   await page.goto(accountUrl);
   await page.getByRole('button', { name: 'Войти' }).click();
-  await page.waitForSelector('#login');
-  await page.fill('#login', username);
+  await page.waitForSelector('#username');
+  await page.fill('#username', username);
   await page.fill('#password', PASSWORD);
   await page.click('button.primary');
   await page.locator('header .user').waitFor();
@@ -124,8 +124,8 @@ describe('account page (headless Chromium)', function () {
   }
 
   async function signInOnHostedPage(password = PASSWORD): Promise<void> {
-    await page.waitForSelector('#login');
-    await page.fill('#login', cast.user.username);
+    await page.waitForSelector('#username');
+    await page.fill('#username', cast.user.username);
     await page.fill('#password', password);
     await page.click('button.primary');
   }

@@ -122,7 +122,7 @@ describe('pages people expect (every locale, light and dark, axe-clean)', functi
     before(async () => {
       page = await freshPage();
       await page.goto(await authorizationUrl());
-      await page.fill('#login', 'alice');
+      await page.fill('#username', 'alice');
       await page.fill('#password', PASSWORD);
       await page.click('button.primary');
       await page.waitForSelector('.scopes');
@@ -178,7 +178,7 @@ describe('pages people expect (every locale, light and dark, axe-clean)', functi
             await page.goto(await authorizationUrl());
             expect(await page.getAttribute('html', 'lang')).to.equal(locale);
             const toggle = page.locator('button[data-password-toggle]');
-            await page.fill('#login', 'alice');
+            await page.fill('#username', 'alice');
             await page.fill('#password', 'wrong password!');
             await toggle.click();
             expect(await page.getAttribute('#password', 'type'), 'the toggle shows the password').to.equal('text');

@@ -108,13 +108,13 @@ describe('hosted pages in headless Chromium (code + PKCE, SSO, form_post, logout
   it('signs in, consents and returns a code that openid-client exchanges for tokens; a second app gets SSO without a password', async () => {
     const a = await authorizationUrl(appA, 'Expense Tracker');
     await page.goto(a.url);
-    await page.fill('#login', 'nobody');
+    await page.fill('#username', 'nobody');
     await page.fill('#password', 'wrong');
     await page.click('button.primary');
     await page.waitForSelector('[role=alert]');
     await expectAccessible('sign-in-failed');
 
-    await page.fill('#login', 'alice');
+    await page.fill('#username', 'alice');
     await page.fill('#password', PASSWORD);
     await page.check('#remember');
     await page.click('button.primary');
@@ -185,7 +185,7 @@ describe('hosted pages in headless Chromium (code + PKCE, SSO, form_post, logout
         if (locale === 'ru') expect(check.lines, 'the Russian label takes two lines at 390 px').to.equal(2);
         expect(Math.abs(check.box - check.firstLine), `${locale}: the box on the label's first line (${JSON.stringify(check)})`).to.be.below(1.5);
         await screenshot(other, `sign-in-390-${locale}`);
-        await other.fill('#login', 'alice');
+        await other.fill('#username', 'alice');
         await other.fill('#password', PASSWORD);
         await other.click('button.primary');
         await other.waitForSelector('form[action$="/confirm"]');
@@ -205,7 +205,7 @@ describe('hosted pages in headless Chromium (code + PKCE, SSO, form_post, logout
     // consent page is asked for: its form then ends in the form_post page.
     const a = await authorizationUrl(appA, 'Expense Tracker', { response_mode: 'form_post', prompt: 'consent' });
     await page.goto(a.url);
-    await page.fill('#login', 'alice@example.com');
+    await page.fill('#username', 'alice@example.com');
     await page.fill('#password', PASSWORD);
     await page.click('button.primary');
     await page.waitForURL(/\/interaction\//);

@@ -77,7 +77,7 @@ describe('outside: custom attributes and a claim scope, from the admin API to ev
     page = await context.newPage();
 
     await startCodeFlow(page, app, `${rp.origin}/cb`, { scope: 'openid department', ui_locales: 'en' });
-    await page.fill('#login', 'dora');
+    await page.fill('#username', 'dora');
     await page.fill('#password', PASSWORD);
     await page.click('button.primary');
     await page.getByRole('heading', { level: 1, name: 'Allow access?' }).waitFor();
@@ -133,7 +133,7 @@ describe('outside: custom attributes and a claim scope, from the admin API to ev
       scope: 'openid profile',
       claims: JSON.stringify({ id_token: { department: null, tenant: null }, userinfo: { department: null, languages: null } }),
     });
-    await page.fill('#login', 'dora');
+    await page.fill('#username', 'dora');
     await page.fill('#password', PASSWORD);
     await page.click('button.primary');
     const tokens = await flow.finish();

@@ -98,7 +98,7 @@ describe('outside: an invitation from the admin API, followed from the mail, the
 
     // The app sends the user to sign in: the chosen password works, and the address counts as confirmed.
     const flow = await startCodeFlow(page, app, `${rp.origin}/cb`);
-    await page.fill('#login', 'nina@acme.test');
+    await page.fill('#username', 'nina@acme.test');
     await page.fill('#password', CHOSEN);
     await page.click('button.primary');
     const claims = (await flow.finish()).claims()!;

@@ -115,7 +115,7 @@ describe('outside: gatehouse import --keycloak of a realm with its settings, the
     context = await browser.newContext({ locale: 'en' });
     page = await context.newPage();
     const flow = await startCodeFlow(page, app, `${rp.origin}/oauth/callback`);
-    await page.fill('#login', 'ada-argon2');
+    await page.fill('#username', 'ada-argon2');
     await page.fill('#password', 'Argon2 password #1');
     await page.click('button.primary');
     const tokens = await flow.finish();
@@ -131,7 +131,7 @@ describe('outside: gatehouse import --keycloak of a realm with its settings, the
     context = await browser.newContext({ locale: 'en' });
     page = await context.newPage();
     const flow = await startCodeFlow(page, app, `${rp.origin}/oauth/callback`);
-    await page.fill('#login', 'dee-pbkdf2');
+    await page.fill('#username', 'dee-pbkdf2');
     await page.fill('#password', 'Pbkdf2 sha1 password #4');
     await page.click('button.primary');
     await page.getByRole('heading', { level: 1, name: 'Choose a new password' }).waitFor();

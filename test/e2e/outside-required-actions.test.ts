@@ -62,7 +62,7 @@ describe('outside: temporary password + required actions, set by the admin API, 
     context = await browser.newContext({ locale: 'en' });
     page = await context.newPage();
     const flow = await startCodeFlow(page, app, `${rp.origin}/cb`);
-    await page.fill('#login', 'carol');
+    await page.fill('#username', 'carol');
     await page.fill('#password', TEMPORARY);
     await page.click('button.primary');
 
@@ -108,11 +108,11 @@ describe('outside: temporary password + required actions, set by the admin API, 
     // The temporary password is gone; the chosen one signs in (straight to the second factor).
     await context.clearCookies();
     await startCodeFlow(page, app, `${rp.origin}/cb`);
-    await page.fill('#login', 'carol');
+    await page.fill('#username', 'carol');
     await page.fill('#password', TEMPORARY);
     await page.click('button.primary');
     await page.getByRole('alert').waitFor();
-    await page.fill('#login', 'carol');
+    await page.fill('#username', 'carol');
     await page.fill('#password', CHOSEN);
     await page.click('button.primary');
     await page.waitForSelector('#code');

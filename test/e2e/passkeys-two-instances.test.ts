@@ -130,7 +130,7 @@ describe('passkeys on two instances (enrol on A, sign in on B) and the passkey p
       await start({ ui_locales: locale });
       await page.waitForSelector('form.passkey[data-passkey-autofill]:not([hidden]) [data-passkey=authenticate]');
       expect(await page.getAttribute('html', 'lang')).to.equal(locale);
-      expect(await page.getAttribute('#login', 'autocomplete')).to.contain('webauthn');
+      expect(await page.getAttribute('#username', 'autocomplete')).to.contain('webauthn');
       await expectAccessible(`passkey-sign-in-${locale}`);
     }
   });

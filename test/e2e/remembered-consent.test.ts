@@ -98,8 +98,8 @@ describe('consent remembered across sign-in sessions (headless Chromium + openid
     const checks = await flow.start({ scope: 'openid profile', ...parameters });
     const back = (url: URL) => url.toString().startsWith(`${rp.origin}/cb`);
     const next = async () => {
-      await page.waitForFunction((origin) => location.href.startsWith(`${origin}/cb`) || document.querySelector('#login, form[action$="/confirm"]') !== null, rp.origin, POLLING);
-      return back(new URL(page.url())) ? 'app' : (await page.locator('#login').count()) > 0 ? 'login' : 'consent';
+      await page.waitForFunction((origin) => location.href.startsWith(`${origin}/cb`) || document.querySelector('#username, form[action$="/confirm"]') !== null, rp.origin, POLLING);
+      return back(new URL(page.url())) ? 'app' : (await page.locator('#username').count()) > 0 ? 'login' : 'consent';
     };
     let at = await next();
     if (at === 'login') {

@@ -75,7 +75,7 @@ export function codeFlow(page: Page, app: oidc.Configuration, rp: RelyingPartySe
 
 /** Signs in with the password on the sign-in page: what comes next is the second factor, or the app. */
 export async function submitPassword(page: Page, username: string, password = PASSWORD): Promise<void> {
-  await page.fill('#login', username);
+  await page.fill('#username', username);
   await page.fill('#password', password);
   await page.click('button.primary');
 }

@@ -33,8 +33,8 @@ describe('linked accounts on the account page (headless Chromium, a second Gateh
   async function accountSignIn(username: string) {
     await page.goto(accountUrl);
     await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.waitForSelector('#login');
-    await page.fill('#login', username);
+    await page.waitForSelector('#username');
+    await page.fill('#username', username);
     await page.fill('#password', PASSWORD);
     await page.click('form[action$="/login"] button.primary');
     await page.getByRole('heading', { name: 'Profile', level: 1 }).waitFor();

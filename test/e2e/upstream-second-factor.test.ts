@@ -88,7 +88,7 @@ describe('upstream sign-in and the local second factor (headless Chromium, a sec
     await page.click('a.upstream[data-provider=corp]');
     await upstreamWithCode('mallory', upstreamSecret);
     await page.waitForSelector('.upstream-pending');
-    await page.fill('#login', 'vera');
+    await page.fill('#username', 'vera');
     await page.fill('#password', PASSWORD);
     await page.click('form[action$="/login"] button.primary');
     // vera's own second factor is asked for, and nothing is linked before it is passed.
@@ -116,7 +116,7 @@ describe('upstream sign-in and the local second factor (headless Chromium, a sec
     await page.click('a.upstream[data-provider=corp]');
     await upstreamWithCode('norma', upstreamSecret);
     await page.waitForSelector('.upstream-pending');
-    await page.fill('#login', 'nina');
+    await page.fill('#username', 'nina');
     await page.fill('#password', PASSWORD);
     await page.click('form[action$="/login"] button.primary');
     const claims = (await flow.grant(checks)).claims()!;

@@ -182,7 +182,7 @@ describe('upstream OpenID Connect sign-in in headless Chromium (a second Gatehou
     await page.click('a.upstream[data-provider=corp]');
     await upstreamSignIn('vic');
     await page.waitForSelector('.upstream-pending');
-    await page.fill('#login', 'victor');
+    await page.fill('#username', 'victor');
     await page.fill('#password', PASSWORD);
     await page.click('form[action$="/login"] button.primary');
     const { claims } = await redeem(checks);
@@ -219,7 +219,7 @@ describe('upstream OpenID Connect sign-in in headless Chromium (a second Gatehou
       const { url } = await authorizationRequest(portal, app, { scope: 'openid profile email roles', kc_idp_hint: hint });
       const response = await page.goto(url);
       expect(response?.status(), hint).to.equal(200);
-      await page.waitForSelector('#login');
+      await page.waitForSelector('#username');
       await page.waitForSelector('a.upstream[data-provider=corp]');
       expect(await page.textContent('main'), 'the page says nothing about the alias').to.not.contain(hint);
     }
@@ -236,11 +236,11 @@ describe('upstream OpenID Connect sign-in in headless Chromium (a second Gatehou
     await addProvider('home', { home_domains: ['home.example'] });
     await freshBrowser();
     await begin();
-    await page.fill('#login', 'kim@Home.example');
+    await page.fill('#username', 'kim@Home.example');
     await page.fill('#password', 'anything');
     await page.click('form[action$="/login"] button.primary');
     await page.waitForURL((current) => current.origin === pair.upDeploy.issuer);
-    expect(await page.inputValue('#login')).to.equal('kim@Home.example');
+    expect(await page.inputValue('#username')).to.equal('kim@Home.example');
   });
 
   it('refuses an unverified email when linking by email, and says why in every language', async () => {

@@ -94,7 +94,7 @@ export async function secondGatehouseUpstream(
       }),
     async signInUpstream(page, username) {
       await page.waitForURL((url) => url.origin === upDeploy.issuer);
-      await page.fill('#login', username);
+      await page.fill('#username', username);
       await page.fill('#password', PASSWORD);
       await page.click('form[action$="/login"] button.primary');
     },

@@ -68,6 +68,17 @@ describe('the sign-in page', () => {
     expect(positions, order.join(' < ')).to.deep.equal([...positions].sort((a, b) => a - b));
   });
 
+  // Keycloak drop-in: apps' own end-to-end tests fill Keycloak's sign-in form by its element ids
+  // (#username, #password, #kc-login — a first-hour walk found #login here); they work unchanged.
+  it("carries Keycloak's element ids: form #kc-form-login, #username, #password, #kc-login (labels follow)", async () => {
+    const html = await views.render('login', 'en', { title: 'Sign in', clientName: 'Web App', uid: 'u1', csrf: 'x', login: '', remember: false });
+    expect(html).to.match(/<form id="kc-form-login" method="post" action="[^"]*\/u1\/login">/);
+    expect(html).to.match(/<label for="username">[^<]+<\/label>\s*<input id="username" name="login"/);
+    expect(html).to.match(/<label for="password">[^<]+<\/label>[\s\S]*<input id="password" name="password"/);
+    expect(html).to.match(/<button type="submit" id="kc-login"[^>]*>Sign in<\/button>/);
+    expect(html).to.not.contain('id="login"');
+  });
+
   // Found by a first-hour walk at 390 px: the button is a flex box, and each text run and the
   // isolated name were flex items of their own: "Continue with" stood in a narrow column beside a
   // long provider name, and in Korean the particle was pushed off the name ("Corp SSO (으)로 계속").
