@@ -13,10 +13,8 @@ export interface ServiceAccountRoles {
   readonly client: string;
   readonly roles: readonly string[];
 }
-export interface Conflict {
-  readonly user: string;
-  readonly reason: string;
-}
+/** A user left out, or another object of the export (an identity provider, a client, a claim scope) whose key Gatehouse holds for something the import does not own. */
+export type Conflict = { readonly user: string; readonly reason: string } | { readonly kind: 'identity provider' | 'client' | 'client scope'; readonly name: string; readonly reason: string };
 
 /** A runtime setting the realm changed (or, in a dry run, would change): the value in force before and after. */
 export interface SettingChange {
@@ -183,6 +181,11 @@ export function emptyKeycloakReport(realm: string, dryRun: boolean): KeycloakImp
  */
 export class KeycloakReportBuilder {
   readonly report: KeycloakImportReport;
+  /**
+   * Gatehouse aliases of upstream providers whose users' links this import may write (true: the
+   * realm's; false: a conflict), decided once (src/keycloak/apply-identity-providers.ts). Not reported.
+   */
+  readonly upstreamOwners = new Map<string, boolean>();
   readonly #sink: ReportSink | undefined;
 
   constructor(realm: string, dryRun: boolean, sink?: ReportSink) {

@@ -5,6 +5,7 @@ import { ConflictError } from '../errors/gatehouse-error.ts';
 import { isDuplicateKey } from '../storage/duplicate-key.ts';
 import { documentLocks, lockKey, type DocumentLocks } from '../storage/document-locks.ts';
 import type { UpstreamSettings } from './spec.ts';
+import type { ImportedFrom } from '../accounts/user-model.ts';
 
 /**
  * Upstream identity providers (collection `upstream_providers`, `_id` = alias) and the links
@@ -19,6 +20,8 @@ interface StoredProvider extends UpstreamSettings {
   _id: string;
   secret_sealed: string | null;
   private_key_sealed: string | null;
+  /** The Keycloak realm whose import created it: only a re-import of that realm replaces it (src/keycloak/apply-identity-providers.ts). */
+  imported_from?: ImportedFrom;
   created_at: Date;
   updated_at: Date;
 }
@@ -37,6 +40,8 @@ interface StoredLink {
 export interface UpstreamProvider extends UpstreamSettings {
   readonly has_secret: boolean;
   readonly has_private_key: boolean;
+  /** Set by a Keycloak import that created it (or took it as its realm's); absent for one an operator created. Never shown (showUpstream). */
+  readonly imported_from?: ImportedFrom;
   readonly created_at: Date;
   readonly updated_at: Date;
 }
@@ -65,13 +70,14 @@ export interface SecretsChange {
 export interface UpstreamDirectory {
   list(): Promise<UpstreamProvider[]>;
   get(alias: string): Promise<UpstreamProvider | undefined>;
-  /** Throws ConflictError when the alias is taken. */
-  create(settings: UpstreamSettings, secrets: SecretsChange): Promise<UpstreamProvider>;
+  /** Throws ConflictError when the alias is taken. `mark`: a Keycloak import's (imported_from). */
+  create(settings: UpstreamSettings, secrets: SecretsChange, mark?: ImportedFrom): Promise<UpstreamProvider>;
   /**
    * undefined when there is no such provider. `settings` may be worked out from the stored
    * provider (a merge, a check that throws): then it runs on the provider read under its lock.
+   * `mark`: a Keycloak import's (imported_from), set with the settings; absent, the stored one is kept.
    */
-  update(alias: string, settings: ProviderChange, secrets: SecretsChange): Promise<UpstreamProvider | undefined>;
+  update(alias: string, settings: ProviderChange, secrets: SecretsChange, mark?: ImportedFrom): Promise<UpstreamProvider | undefined>;
   /** Removes the provider and every link to it; false when there was none. */
   remove(alias: string): Promise<boolean>;
   credentials(alias: string): Promise<UpstreamCredentials>;
@@ -137,10 +143,10 @@ export function createUpstreamDirectory({ mongo, box, now = () => new Date(), lo
       const doc = await providers().findOne({ _id: alias });
       return doc === null ? undefined : toProvider(doc);
     },
-    async create(settings, secrets) {
+    async create(settings, secrets, mark) {
       const at = now();
       const { alias, ...rest } = settings;
-      const doc: StoredProvider = { ...rest, alias, _id: alias, secret_sealed: null, private_key_sealed: null, ...sealed(alias, secrets), created_at: at, updated_at: at };
+      const doc: StoredProvider = { ...rest, alias, _id: alias, secret_sealed: null, private_key_sealed: null, ...sealed(alias, secrets), ...(mark === undefined ? {} : { imported_from: { kind: mark.kind, realm: mark.realm } }), created_at: at, updated_at: at };
       try {
         await providers().insertOne(doc);
       } catch (error) {
@@ -149,7 +155,7 @@ export function createUpstreamDirectory({ mongo, box, now = () => new Date(), lo
       }
       return toProvider(doc);
     },
-    update: (alias, change, secrets) =>
+    update: (alias, change, secrets, mark) =>
       // Every writer of a provider holds its lock: two PATCHes at once each kept the other's old
       // fields (a whole-document rewrite on FerretDB v1; the claim mapping merge everywhere).
       locks.hold(lockKey(PROVIDERS, alias), async () => {
@@ -159,8 +165,10 @@ export function createUpstreamDirectory({ mongo, box, now = () => new Date(), lo
           if (current === null) return undefined;
           settings = change(toProvider(current));
         } else settings = change;
-        const { alias: _ignored, ...rest } = settings;
-        const doc = await providers().findOneAndUpdate({ _id: alias }, { $set: { ...rest, ...sealed(alias, secrets), updated_at: now() } }, { returnDocument: 'after' });
+        // Only the settings' own fields: a change never sets (or clears) the import's mark but through `mark`.
+        const { alias: _ignored, imported_from: _mark, ...rest } = settings as Partial<UpstreamSettings> & { imported_from?: unknown };
+        const marked = mark === undefined ? {} : { imported_from: { kind: mark.kind, realm: mark.realm } };
+        const doc = await providers().findOneAndUpdate({ _id: alias }, { $set: { ...rest, ...sealed(alias, secrets), ...marked, updated_at: now() } }, { returnDocument: 'after' });
         return doc === null ? undefined : toProvider(doc);
       }),
     async remove(alias) {

@@ -79,8 +79,8 @@ export async function openUpstreamProviderList(deps: UpstreamProviderListDeps): 
 
   const directory: UpstreamDirectory = {
     ...source,
-    create: (settings, secrets) => announcing(() => source.create(settings, secrets)),
-    update: (alias, settings, secrets) => announcing(() => source.update(alias, settings, secrets)),
+    create: (settings, secrets, mark) => announcing(() => source.create(settings, secrets, mark)),
+    update: (alias, settings, secrets, mark) => announcing(() => source.update(alias, settings, secrets, mark)),
     remove: (alias) => announcing(() => source.remove(alias)),
   };
 

@@ -353,7 +353,7 @@ async function importKeycloak(ctx: CliContext, path: string, { dryRun, api, repo
   }
   for (const change of changed) ctx.out(`    ${change.setting}: ${JSON.stringify(change.from)} → ${JSON.stringify(change.to)} (${change.keycloak})${change.note === undefined ? '' : `; ${change.note}`}`);
   for (const one of pinned) ctx.out(`  setting ${one.setting} pinned by ${one.variable}: stays ${JSON.stringify(one.value)}, not the realm's ${JSON.stringify(one.keycloakValue)} (${one.keycloak}); unset the variable to manage it at runtime`);
-  for (const conflict of report.conflicts) ctx.out(`  conflict: ${conflict.user}: ${conflict.reason}`);
+  for (const conflict of report.conflicts) ctx.out(`  conflict: ${'user' in conflict ? conflict.user : `${conflict.kind} ${conflict.name}`}: ${conflict.reason}`);
   if (counts.conflicts > report.conflicts.length) ctx.out(`  … and ${counts.conflicts - report.conflicts.length} more conflicts${more}`);
   if (counts.refusedUsers > 0) ctx.out(`  users refused (the admin API refuses them too; the others are imported): ${counts.refusedUsers}`);
   for (const refused of report.refusedUsers) ctx.out(`    ${refused.user}: ${refused.reason}`);
