@@ -54,9 +54,17 @@ export function hasKeycloakClaims(record: { readonly extra?: unknown }): boolean
 /**
  * Claims that tokens without a user (client_credentials) of a Keycloak-claims client carry; with
  * the client's service-account roles (`service_account_roles`) as Keycloak's service-account user's.
+ * `preferred_username` is that user's name as Keycloak makes it (`service-account-` + the client id,
+ * lowercased as Keycloak stores usernames): apps tell a service token by it. `client_id` (Keycloak
+ * 26's service_account scope) every client_credentials token carries already (RFC 9068).
  */
 export function keycloakClientTokenClaims(clientId: string, serviceAccountRoles: readonly string[] = []): Record<string, unknown> {
-  return { typ: 'Bearer', azp: clientId, ...(serviceAccountRoles.length > 0 ? keycloakRoleClaims({ roles: serviceAccountRoles }) : {}) };
+  return {
+    typ: 'Bearer',
+    azp: clientId,
+    preferred_username: `service-account-${clientId.toLowerCase()}`,
+    ...(serviceAccountRoles.length > 0 ? keycloakRoleClaims({ roles: serviceAccountRoles }) : {}),
+  };
 }
 
 /**

@@ -42,7 +42,8 @@ async function labelSection(root: HTMLElement, api: AdminApi, kind: Kind, reload
             // An empty description: a muted dash, not a column name over nothing on a phone's card.
             label.description.trim() === '' ? h('span', { class: 'none' }, '—') : label.description,
             h('a', { href: `#/users?${new URLSearchParams({ [kind === 'roles' ? 'role' : 'group']: label.name }).toString()}` }, t('labels.members')),
-            confirmed(t('labels.delete'), t('labels.delete.confirm', { name: label.name }), () =>
+            // A role also leaves clients' service accounts and the default roles (src/operations/role-references.ts).
+            confirmed(t('labels.delete'), t(kind === 'roles' ? 'roles.delete.confirm' : 'labels.delete.confirm', { name: label.name }), () =>
               void api.delete(`/${kind}/${encodeURIComponent(label.name)}`).then(
                 () => reload(t('labels.deleted', { name: label.name })),
                 (error: unknown) => showError(null, rowStatus, error, details(error)),
