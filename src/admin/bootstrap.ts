@@ -28,7 +28,7 @@ export async function bootstrapAdmin(services: GatehouseServices, admin: Bootstr
   if (existing.total > 0) return;
   if (admin === undefined) {
     logger.info(
-      'no administrator yet: set GATEHOUSE_ADMIN_USERNAME and GATEHOUSE_ADMIN_PASSWORD, or run `gatehouse users create --username NAME --role admin --password-stdin`',
+      'no administrator yet: set GATEHOUSE_ADMIN_USERNAME and GATEHOUSE_ADMIN_PASSWORD, or run `gatehouse users create --username NAME --role admin --password-stdin` (in a source checkout: `npm run cli -- users create …`)',
     );
     return;
   }
