@@ -249,6 +249,12 @@ describe('Keycloak realm import (a realm exported by a real Keycloak 26)', funct
     expect(exit.stdout).to.include("client billing-worker: service account's roles → service_account_roles (in its client_credentials tokens): orders-api:orders.read");
     expect(exit.stdout).to.include("Keycloak's built-in clients, skipped on purpose (Gatehouse has its own console, account page and admin API): account, account-console, admin-cli, broker, realm-management, security-admin-console");
     expect(exit.stdout.slice(exit.stdout.indexOf('not mapped:'))).to.not.match(/client (account|admin-cli|broker|realm-management)\b/);
+    // Without --api the clients' access tokens are opaque: keycloak-js cannot read them, and the report says so.
+    expect(exit.stdout).to.include("no --api: the clients' access tokens are opaque (Keycloak's are JWTs) — keycloak-js and APIs that read the access token need --api URI");
+    const withApi = await runCli(['import', '--keycloak', FIXTURE, '--dry-run', '--api', `${deploy.issuer}/api`], env);
+    expect(withApi.code, withApi.stderr).to.equal(0);
+    expect(withApi.stdout).to.match(/API .*\/api \(Keycloak-shaped tokens/);
+    expect(withApi.stdout).to.not.include('no --api');
   });
 
   it('refuses an export with a NUL character, naming where it is (a 400, never a store error mid-import)', async () => {

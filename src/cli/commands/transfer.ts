@@ -323,6 +323,10 @@ async function importKeycloak(ctx: CliContext, path: string, { dryRun, api, repo
     ctx.out(`  from ${source.realmFile} and ${files.length} users file${files.length === 1 ? '' : 's'}${files.length === 0 ? '' : ` (${files.length <= 3 ? files.join(', ') : `${files[0]} … ${files.at(-1)}`})`}`);
   }
   if (report.api !== undefined) ctx.out(`  API ${report.api.identifier} (Keycloak-shaped tokens, every imported client's default): ${report.api.created ? 'new' : 'existing'}`);
+  else if (counts.clients.created + counts.clients.updated > 0) {
+    // A first-hour walk: keycloak-js failed with "Unable to decode token" and nothing here had said why.
+    ctx.out("  no --api: the clients' access tokens are opaque (Keycloak's are JWTs) — keycloak-js and APIs that read the access token need --api URI (README, Migrating from Keycloak)");
+  }
   ctx.out(`  roles: ${count(counts.roles)}; groups: ${count(counts.groups)}; clients: ${count(counts.clients)}; users: ${count(counts.users)}`);
   if (counts.claimScopes.created + counts.claimScopes.updated > 0) ctx.out(`  client scopes → claim scopes: ${count(counts.claimScopes)} (${listed([...report.claimScopes.created, ...report.claimScopes.updated], counts.claimScopes.created + counts.claimScopes.updated)})`);
   for (const [clientId, uris] of Object.entries(report.nativeClients)) ctx.out(`  client ${clientId} → native app (application_type native, RFC 8252): ${uris.join(', ')}`);
