@@ -80,6 +80,31 @@ describe('browser helpers on a page that hangs', function () {
     expect(waiting[0]!.isClosed(), 'the page still waiting').to.equal(true);
   });
 
+  // CI (ci5, 2026-12-02) hung here once: the test above lets either side go first, and when the
+  // failure was handled before the other side had tracked its page, that page was never closed and
+  // its endless wait outlived the test. This one orders it: the other side opens and tracks its page
+  // only after the failure was handled (no page to report, so handling it is microtasks; opening a
+  // page is a round trip to the browser), so its page must be closed as it is tracked.
+  it('side by side, a page tracked after the first failure is closed at once (it cannot wait forever)', async () => {
+    let failed!: () => void;
+    const failure = new Promise<void>((resolve) => (failed = resolve));
+    let late: Page | undefined;
+    const error = await rejection(
+      sideBySide(['late', 'fails'], 'side-by-side-late', async (name, track) => {
+        if (name === 'fails') {
+          failed();
+          throw new Error('boom');
+        }
+        await failure;
+        late = track(await (await browser.newContext()).newPage());
+        await late.evaluate(() => new Promise(() => undefined));
+      }),
+    );
+    expect(error.message).to.equal('fails: boom');
+    expect(late, 'the late page').to.not.equal(undefined);
+    expect(late!.isClosed(), 'the late page').to.equal(true);
+  });
+
   describe('whose main thread is stuck in a script', () => {
     beforeEach(async () => {
       await page.evaluate(() => void setTimeout(() => {

@@ -671,23 +671,31 @@ export function consoleOperator(browser: () => Browser, screenshotPrefix: string
 /**
  * `run` for each of `names` side by side, each telling (`track`) the page it works on. The first
  * to fail has its page reported (reportFailedPage, screenshot PREFIX-failed-NAME) and ends the
- * others: every tracked page's context closes, so they stop at their next step instead of
- * loading the browser and the server through the tests after this one. Its error, prefixed with
+ * others: every tracked page's context closes (one tracked later, as it is tracked), so they stop at
+ * their next step instead of loading the browser and the server through the tests after this one. Its error, prefixed with
  * its name, is the one thrown.
  */
 export async function sideBySide(names: readonly string[], screenshotPrefix: string, run: (name: string, track: (page: Page) => Page) => Promise<void>): Promise<void> {
   const pages = new Map<string, Page>();
   let first: Error | undefined;
+  const close = (page: Page) => settledWithin(page.context().close().catch(() => undefined), STEP_LIMIT_MS);
+  // A page tracked after the first failure was handled is closed at once: else its next wait could
+  // last forever (the failure's handling closes only the pages tracked by then).
+  const track = (name: string) => (page: Page) => {
+    pages.set(name, page);
+    if (first !== undefined) void close(page);
+    return page;
+  };
   await Promise.all(
     names.map(async (name) => {
       try {
-        await run(name, (page) => (pages.set(name, page), page));
+        await run(name, track(name));
       } catch (error) {
         // The others' errors are the closing of their pages.
         if (first !== undefined) return;
         first = new Error(`${name}: ${(error as Error).message}`, { cause: error });
         await reportFailedPage(pages.get(name), `${screenshotPrefix}-failed-${name}`);
-        await Promise.all([...pages.values()].map((page) => settledWithin(page.context().close().catch(() => undefined), STEP_LIMIT_MS)));
+        await Promise.all([...pages.values()].map(close));
       }
     }),
   );
