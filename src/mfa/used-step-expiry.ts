@@ -1,15 +1,9 @@
-import type { Connection, mongo } from 'mongoose';
-import { ensureExpiryIndex, startSweeper, type Sweeper } from '../storage/expiry.ts';
+import type { mongo } from 'mongoose';
+import { ensureExpiryIndex, startSweeper, type ExpiryDeps, type Sweeper } from '../storage/expiry.ts';
 import { USED_STEPS_COLLECTION } from './model.ts';
 
-export interface UsedStepExpiryDeps {
-  readonly mongo: Connection;
-  readonly logger: { warn(fields: object, message: string): void };
-  /** The second factors' clock: the one the rows' expiry was computed with. */
-  readonly now?: () => Date;
-  readonly onClockJump?: ((listener: () => Promise<void>) => () => void) | undefined;
-  readonly intervalMs?: number;
-}
+/** `now`: the second factors' clock, the one the rows' expiry was computed with. */
+export type UsedStepExpiryDeps = ExpiryDeps;
 
 /**
  * Expiry of `mfa_used_steps` (the TOTP replay guard) by `expiresAt`: a TTL index where the server

@@ -1,4 +1,4 @@
-import type { mongo } from 'mongoose';
+import type { Connection, mongo } from 'mongoose';
 
 function isNotImplemented(error: unknown): boolean {
   const { code, codeName } = (error ?? {}) as { code?: unknown; codeName?: unknown };
@@ -48,6 +48,12 @@ export interface SweeperOptions {
   readonly now?: () => Date;
   /** Jumps of a moved clock (src/clock.ts, tests): a sweep runs at once and the jump waits for it. */
   readonly onClockJump?: ((listener: () => Promise<void>) => () => void) | undefined;
+}
+
+/** What a module's expiry starter (a TTL index, else a sweeper) takes: its database and the sweeper's options. */
+export interface ExpiryDeps extends Pick<SweeperOptions, 'logger' | 'now' | 'onClockJump'> {
+  readonly mongo: Connection;
+  readonly intervalMs?: number;
 }
 
 /** Periodically deletes rows whose expiry field has passed; the timer never keeps the process alive. */

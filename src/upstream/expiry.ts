@@ -1,15 +1,9 @@
-import type { Connection, mongo } from 'mongoose';
-import { ensureExpiryIndex, startSweeper, type Sweeper } from '../storage/expiry.ts';
+import type { mongo } from 'mongoose';
+import { ensureExpiryIndex, startSweeper, type ExpiryDeps, type Sweeper } from '../storage/expiry.ts';
 import { LINK_TICKETS_COLLECTION } from './link-tickets.ts';
 import { UPSTREAM_SESSIONS_COLLECTION } from './sessions.ts';
 
-export interface UpstreamExpiryDeps {
-  readonly mongo: Connection;
-  readonly logger: { warn(fields: object, message: string): void };
-  readonly now?: () => Date;
-  readonly onClockJump?: ((listener: () => Promise<void>) => () => void) | undefined;
-  readonly intervalMs?: number;
-}
+export type UpstreamExpiryDeps = ExpiryDeps;
 
 /**
  * Expiry of `upstream_sessions` and `upstream_link_tickets` (both keyed by `expires_at`): TTL
