@@ -291,7 +291,7 @@ export async function applyKeycloakUsers(
   for (const planned of plan.users) {
     const existing = existingUsers.get(planned.user._id);
     // Marked: a re-import of this realm may update it (importedFrom, src/accounts/user-model.ts).
-    let user: StoredUser = { ...planned.user, importedFrom: { kind: 'keycloak', realm } };
+    let user: StoredUser = { ...planned.user, ...disabledState(planned.user.disabled, existing), importedFrom: { kind: 'keycloak', realm } };
     if (existing !== undefined && !importedFromRealm(existing, planned, realm)) {
       // The id is the `sub` apps know: a Gatehouse user's (or another realm's) is never taken over by an export naming it.
       report.add('conflicts', { user: planned.user.username, reason: existing.importedFrom === undefined ? UNMARKED_HOLDER : 'id held by a user not imported from this realm: left as it is' });
@@ -301,6 +301,7 @@ export async function applyKeycloakUsers(
       const keep =
         existing.passwordChangedAt !== null && existing.passwordChangedAt.getTime() >= planned.passwordSetAt.getTime() && existing.passwordHash !== user.passwordHash;
       if (keep) report.add('passwordsKept', user.username);
+      if (user.disabled && !planned.user.disabled) report.add('disabledKept', user.username);
       user = {
         ...user,
         passwordHash: keep ? existing.passwordHash : user.passwordHash,
@@ -314,7 +315,8 @@ export async function applyKeycloakUsers(
       // last-admin guard: a re-import takes it from nobody, nor disables one who holds it.
       if (existing.roles.includes(ADMIN_ROLE) && !existing.disabled && (!user.roles.includes(ADMIN_ROLE) || user.disabled)) {
         report.addUnmapped({ kind: 'user', name: user.username, reason: "holds Gatehouse's admin role: the re-import leaves it, and the user enabled (take it away in the console or the admin API)" });
-        user = { ...user, roles: [...new Set([...user.roles, ADMIN_ROLE])].sort(), disabled: false };
+        const { disabledBy: _by, ...enabled } = user;
+        user = { ...enabled, roles: [...new Set([...user.roles, ADMIN_ROLE])].sort(), disabled: false };
       }
       // A password chosen here since (kept) was the change a temporary Keycloak password asked for.
       if (keep && user.requiredActions?.includes('update_password') === true) {
@@ -355,6 +357,19 @@ export async function applyKeycloakUsers(
   await applyUpstreamLinks(services.upstream, plan.upstreamLinks, { dryRun, importedUsers }, report);
   await applyServiceAccounts(services.clients, plan, dryRun, report);
   dryRunUsers?.batchDone(importedUsers);
+}
+
+/**
+ * A user's disabled flag as an import writes it: Keycloak's (`disabled`: the realm has the user
+ * disabled, recorded as the import's), unless the user is disabled in Gatehouse by someone else — an
+ * operator (admin API, CLI, console: src/accounts/accounts.ts disable), or before who disabled was
+ * recorded — whose disable no re-import undoes (reported as disabledKept). A user Keycloak disabled
+ * and enabled again comes back enabled; one an operator enabled is disabled again only by a re-import
+ * that says so.
+ */
+function disabledState(disabled: boolean, existing: StoredUser | undefined): Pick<StoredUser, 'disabled' | 'disabledBy'> {
+  if (existing?.disabled === true && existing.disabledBy !== 'import') return existing.disabledBy === undefined ? { disabled: true } : { disabled: true, disabledBy: existing.disabledBy };
+  return disabled ? { disabled: true, disabledBy: 'import' } : { disabled: false };
 }
 
 /**
