@@ -194,6 +194,8 @@ export class KeycloakReportBuilder {
   readonly upstreamOwners = new Map<string, boolean>();
   /** The same for clients whose service-account roles a users file may set (src/keycloak/apply-import.ts). Not reported. */
   readonly clientOwners = new Map<string, boolean>();
+  /** Clients users' consents may name: undefined, or why consents to it are not written (src/keycloak/apply-import.ts). Not reported. */
+  readonly consentClients = new Map<string, string | undefined>();
   readonly #sink: ReportSink | undefined;
 
   constructor(realm: string, dryRun: boolean, sink?: ReportSink) {
