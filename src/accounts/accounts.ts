@@ -326,13 +326,15 @@ export function createAccounts({
     },
 
     async disable(id) {
-      await update(id, { disabled: true });
+      // The operator's: a Keycloak re-import does not enable the user again (src/keycloak/apply-import.ts).
+      await update(id, { disabled: true, disabledBy: 'operator' });
       // For good: enabling the user again does not bring a reset link back.
       await forgetPasswordResets(users.db, id);
       await onChange(id);
     },
     async enable(id) {
-      await update(id, { disabled: false });
+      const result = await locked(id, () => users.updateOne({ _id: id }, { $set: { disabled: false, updatedAt: now() }, $unset: { disabledBy: '' } }).exec());
+      if (result.matchedCount === 0) throw new UserNotFoundError(id);
       await onChange(id);
     },
 

@@ -65,7 +65,7 @@ export interface UserAdmin {
 }
 
 export function toUser(doc: StoredUser): User {
-  const { passwordHash: _hash, usernameKey: _u, emailKey: _e, _id, attributes, customAttributes, secondFactor, selfRegistered, requiredActions, importedFrom: _from, ...rest } = doc;
+  const { passwordHash: _hash, usernameKey: _u, emailKey: _e, _id, attributes, customAttributes, secondFactor, selfRegistered, requiredActions, importedFrom: _from, disabledBy: _by, ...rest } = doc;
   // importedFrom as user.ts copies it (a plain object, not the stored subdocument).
   return {
     id: _id,

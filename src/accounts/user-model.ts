@@ -30,6 +30,12 @@ export interface StoredUser {
   roles: string[];
   groups: string[];
   disabled: boolean;
+  /**
+   * Who disabled the user: `import` (a Keycloak import: the realm had it disabled), `operator` (the
+   * admin API, CLI or console). A re-import enables again only a user it disabled itself. Absent on
+   * enabled users and on users disabled before it was recorded (taken as an operator's).
+   */
+  disabledBy?: DisabledBy;
   /** Has a second factor (authenticator app or passkey); kept by src/mfa/enrolment.ts. */
   secondFactor?: boolean;
   /** Created through self-registration (GATEHOUSE_SELF_REGISTRATION); absent on other users. */
@@ -53,6 +59,9 @@ export interface StoredUser {
   createdAt: Date;
   updatedAt: Date;
 }
+
+/** Who disabled a user (StoredUser.disabledBy). */
+export type DisabledBy = 'import' | 'operator';
 
 /** The source of an imported user (StoredUser.importedFrom). */
 export interface ImportedFrom {
@@ -112,6 +121,7 @@ const userSchema = new Schema<StoredUser>(
     roles: { type: [String], default: [] },
     groups: { type: [String], default: [] },
     disabled: { type: Boolean, required: true, default: false },
+    disabledBy: { type: String, enum: ['import', 'operator'], default: undefined },
     secondFactor: { type: Boolean, default: false },
     selfRegistered: { type: Boolean, default: undefined },
     requiredActions: { type: [String], default: undefined },

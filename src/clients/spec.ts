@@ -108,7 +108,8 @@ const common = {
     .describe('keycloak: this client\'s access and ID tokens carry Keycloak\'s claims (typ, azp, realm_access, resource_access, preferred_username, sid), whatever API they are for'),
   // The names users carry (1-128 characters); they need not exist yet, as default_roles.
   service_account_roles: z
-    .array(z.string().trim().min(1).max(128))
+    // As a user's roles (src/operations/users.ts): `admin\u200B` would show as admin wherever it is read.
+    .array(z.string().trim().min(1).max(128).refine((name) => !hasHiddenCharacter(name), says('hidden_character')))
     .max(100)
     // A resource server reading `roles: ["admin"]` would take the service for Gatehouse's administrator.
     .refine((list) => !list.includes(ADMIN_ROLE), says('admin_service_account_role'))

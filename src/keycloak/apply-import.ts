@@ -92,6 +92,12 @@ async function clientOfRealm(clients: ClientRepository, existing: ClientView, pl
   return stored === planned.secret;
 }
 
+/** Why a user's consent to a client that is a conflict is not written. */
+const CONFLICT_CONSENT = "the client is a conflict (its client_id is held by a client this realm's import does not own): not written, it would be a consent to that other client";
+
+/** Why a user's consent to a client Gatehouse does not hold is not written. */
+const MISSING_CONSENT_CLIENT = "the client is not in Gatehouse (deleted since the realm file's import?): not written";
+
 /** The client ids of Gatehouse's own apps (src/clients/console-client.ts, account-client.ts). */
 const GATEHOUSE_CLIENTS: ReadonlySet<string> = new Set([CONSOLE_CLIENT_ID, ACCOUNT_CLIENT_ID]);
 
@@ -291,7 +297,7 @@ export async function applyKeycloakUsers(
   for (const planned of plan.users) {
     const existing = existingUsers.get(planned.user._id);
     // Marked: a re-import of this realm may update it (importedFrom, src/accounts/user-model.ts).
-    let user: StoredUser = { ...planned.user, importedFrom: { kind: 'keycloak', realm } };
+    let user: StoredUser = { ...planned.user, ...disabledState(planned.user.disabled, existing), importedFrom: { kind: 'keycloak', realm } };
     if (existing !== undefined && !importedFromRealm(existing, planned, realm)) {
       // The id is the `sub` apps know: a Gatehouse user's (or another realm's) is never taken over by an export naming it.
       report.add('conflicts', { user: planned.user.username, reason: existing.importedFrom === undefined ? UNMARKED_HOLDER : 'id held by a user not imported from this realm: left as it is' });
@@ -301,6 +307,7 @@ export async function applyKeycloakUsers(
       const keep =
         existing.passwordChangedAt !== null && existing.passwordChangedAt.getTime() >= planned.passwordSetAt.getTime() && existing.passwordHash !== user.passwordHash;
       if (keep) report.add('passwordsKept', user.username);
+      if (user.disabled && !planned.user.disabled) report.add('disabledKept', user.username);
       user = {
         ...user,
         passwordHash: keep ? existing.passwordHash : user.passwordHash,
@@ -314,7 +321,8 @@ export async function applyKeycloakUsers(
       // last-admin guard: a re-import takes it from nobody, nor disables one who holds it.
       if (existing.roles.includes(ADMIN_ROLE) && !existing.disabled && (!user.roles.includes(ADMIN_ROLE) || user.disabled)) {
         report.addUnmapped({ kind: 'user', name: user.username, reason: "holds Gatehouse's admin role: the re-import leaves it, and the user enabled (take it away in the console or the admin API)" });
-        user = { ...user, roles: [...new Set([...user.roles, ADMIN_ROLE])].sort(), disabled: false };
+        const { disabledBy: _by, ...enabled } = user;
+        user = { ...enabled, roles: [...new Set([...user.roles, ADMIN_ROLE])].sort(), disabled: false };
       }
       // A password chosen here since (kept) was the change a temporary Keycloak password asked for.
       if (keep && user.requiredActions?.includes('update_password') === true) {
@@ -348,6 +356,11 @@ export async function applyKeycloakUsers(
   }
   for (const consent of plan.consents) {
     if (!importedUsers.has(consent.userId)) continue;
+    const refused = await consentRefusal(services.clients, consent.clientId, dryRun, report);
+    if (refused !== undefined) {
+      report.addUnmapped({ kind: 'user consent', name: `${consent.username} → ${consent.clientId}`, reason: refused });
+      continue;
+    }
     // Added to what the user allowed in Gatehouse since (a re-import takes nothing away); the record keeps its first date.
     if (!dryRun) await services.consents.add(consent.userId, consent.clientId, { scopes: consent.scopes, claims: [], resources: {} }, { createdAt: consent.createdAt, updatedAt: consent.updatedAt });
     report.report.consents += 1;
@@ -355,6 +368,19 @@ export async function applyKeycloakUsers(
   await applyUpstreamLinks(services.upstream, plan.upstreamLinks, { dryRun, importedUsers }, report);
   await applyServiceAccounts(services.clients, plan, dryRun, report);
   dryRunUsers?.batchDone(importedUsers);
+}
+
+/**
+ * A user's disabled flag as an import writes it: Keycloak's (`disabled`: the realm has the user
+ * disabled, recorded as the import's), unless the user is disabled in Gatehouse by someone else — an
+ * operator (admin API, CLI, console: src/accounts/accounts.ts disable), or before who disabled was
+ * recorded — whose disable no re-import undoes (reported as disabledKept). A user Keycloak disabled
+ * and enabled again comes back enabled; one an operator enabled is disabled again only by a re-import
+ * that says so.
+ */
+function disabledState(disabled: boolean, existing: StoredUser | undefined): Pick<StoredUser, 'disabled' | 'disabledBy'> {
+  if (existing?.disabled === true && existing.disabledBy !== 'import') return existing.disabledBy === undefined ? { disabled: true } : { disabled: true, disabledBy: existing.disabledBy };
+  return disabled ? { disabled: true, disabledBy: 'import' } : { disabled: false };
 }
 
 /**
@@ -382,6 +408,24 @@ async function applyServiceAccounts(clients: ClientRepository, plan: KeycloakUse
 }
 
 /**
+ * Why users' consents to `clientId` are not written, or undefined: they are. A consent names a
+ * client_id, so one to a client this realm's import does not own (a conflict, or one of Gatehouse's
+ * own apps) would be a consent to that other client; one to a client Gatehouse does not hold (a
+ * users file on its own, the client deleted since) would be one to whatever client takes the id
+ * later. Decided once per import (report.consentClients).
+ */
+async function consentRefusal(clients: ClientRepository, clientId: string, dryRun: boolean, report: KeycloakReportBuilder): Promise<string | undefined> {
+  if (report.consentClients.has(clientId)) return report.consentClients.get(clientId);
+  // Decided by the realm file of this import: its own clients are written (a dry run's would be).
+  const byRealmFile = report.clientOwners.get(clientId) === true;
+  let refusal: string | undefined;
+  if (GATEHOUSE_CLIENTS.has(clientId) || !(await ownedClient(clients, clientId, report))) refusal = CONFLICT_CONSENT;
+  else if (!(byRealmFile && dryRun) && (await clients.get(clientId)) === undefined) refusal = MISSING_CONSENT_CLIENT;
+  report.consentClients.set(clientId, refusal);
+  return refusal;
+}
+
+/**
  * Whether a users file may set `clientId`'s service-account roles: decided once per import
  * (report.clientOwners); not decided by the realm file (a users file on its own): a client marked
  * as this realm's, or none (reported below as before); an unmarked one or another realm's is a conflict.
@@ -393,7 +437,7 @@ async function ownedClient(clients: ClientRepository, clientId: string, report: 
   const owned = existing === undefined || (existing.importedFrom?.kind === 'keycloak' && existing.importedFrom.realm === report.report.realm);
   report.clientOwners.set(clientId, owned);
   if (!owned) {
-    const reason = `client_id held by a client ${existing.importedFrom === undefined ? "no import marked as this realm's" : `the import of realm ${existing.importedFrom.realm} created`}: its service-account roles are left as they are. If it is this realm's client, import the realm file again`;
+    const reason = `client_id held by a client ${existing.importedFrom === undefined ? "no import marked as this realm's" : `the import of realm ${existing.importedFrom.realm} created`}: its service-account roles and the users' consents to it are left as they are. If it is this realm's client, import the realm file again`;
     report.add('conflicts', { kind: 'client', name: clientId, reason });
   }
   return owned;

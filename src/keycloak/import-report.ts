@@ -67,6 +67,8 @@ export interface KeycloakImportReport {
   readonly refusedUsers: Sample<RefusedUser>;
   /** Users whose Gatehouse password is newer than Keycloak's (changed or upgraded since the last import): kept. */
   readonly passwordsKept: Sample<string>;
+  /** Users an operator disabled in Gatehouse (or disabled before Gatehouse recorded who did) that Keycloak has enabled: kept disabled (enable them in Gatehouse). */
+  readonly disabledKept: Sample<string>;
   /** Kept Keycloak password hashes by algorithm (verified at sign-in, re-hashed to argon2id then). */
   readonly passwordAlgorithms: Record<string, number>;
   /** Authenticator apps (Keycloak OTP credentials) by what became of them (src/mfa/factors.ts TotpImportOutcome). */
@@ -110,6 +112,7 @@ export interface ReportCounts {
   readonly users: Record<Outcome, number>;
   refusedUsers: number;
   passwordsKept: number;
+  disabledKept: number;
   readonly totp: Record<TotpImportOutcome, number>;
   readonly upstream: { created: number; updated: number; secretsToSet: number };
   conflicts: number;
@@ -125,6 +128,7 @@ export type ReportList =
   | 'serviceAccounts'
   | 'refusedUsers'
   | 'passwordsKept'
+  | 'disabledKept'
   | 'conflicts'
   | `settings.${'changed' | 'pinned'}`;
 
@@ -150,6 +154,7 @@ export function emptyKeycloakReport(realm: string, dryRun: boolean): KeycloakImp
     users: outcomes(() => []),
     refusedUsers: [],
     passwordsKept: [],
+    disabledKept: [],
     passwordAlgorithms: {},
     totp: { imported: [], unchanged: [], kept: [] },
     consents: 0,
@@ -167,6 +172,7 @@ export function emptyKeycloakReport(realm: string, dryRun: boolean): KeycloakImp
       users: outcomes(() => 0),
       refusedUsers: 0,
       passwordsKept: 0,
+      disabledKept: 0,
       totp: { imported: 0, unchanged: 0, kept: 0 },
       upstream: { created: 0, updated: 0, secretsToSet: 0 },
       conflicts: 0,
@@ -188,6 +194,8 @@ export class KeycloakReportBuilder {
   readonly upstreamOwners = new Map<string, boolean>();
   /** The same for clients whose service-account roles a users file may set (src/keycloak/apply-import.ts). Not reported. */
   readonly clientOwners = new Map<string, boolean>();
+  /** Clients users' consents may name: undefined, or why consents to it are not written (src/keycloak/apply-import.ts). Not reported. */
+  readonly consentClients = new Map<string, string | undefined>();
   readonly #sink: ReportSink | undefined;
 
   constructor(realm: string, dryRun: boolean, sink?: ReportSink) {

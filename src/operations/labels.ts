@@ -41,7 +41,7 @@ export function labelOperations(directory: LabelDirectory, audit: AuditTrail, la
       return label;
     },
     async delete(ctx: OperationContext, name: string): Promise<void> {
-      await references?.assertDetachable(name);
+      references?.assertDetachable(name);
       if (!(await removingRole(name, () => directory.remove(name)))) throw notFound(kind === 'role' ? 'role_not_found' : 'group_not_found', name);
       const detached = (await references?.detach(name)) ?? {};
       await audit.write({ ...ctx, type: `${kind}.deleted` as const, target: { type: kind, id: name }, ...(Object.keys(detached).length === 0 ? {} : { details: { ...detached } }) });

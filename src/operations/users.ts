@@ -348,7 +348,11 @@ export function userOperations(services: GatehouseServices, verification?: Verif
       if (outcome === 'no_email') throw new OperationError(409, 'user_no_email');
       if (outcome === 'already_verified') throw new OperationError(409, 'email_already_verified');
       if (outcome === 'no_mail') throw new OperationError(409, 'mail_not_configured');
-      if (outcome === 'unknown_user') throw new OperationError(409, 'user_disabled');
+      if (outcome === 'unknown_user') {
+        // The sender's answer for a disabled user and for one deleted since `get` read them: read again to tell them apart.
+        if ((await accounts.findById(id)) === undefined) throw notFound('user_not_found', id);
+        throw new OperationError(409, 'user_disabled');
+      }
     },
 
     /** Mails the user a link to set their password (the previous invitation stops working); POST /users/{id}/invitation. */

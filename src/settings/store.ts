@@ -58,9 +58,17 @@ export interface SettingsStore<S extends object> {
   read(): Promise<SettingsState<S>>;
   /** Refuses a change to a pinned setting (409 naming it) without writing anything. */
   assertWritable(patch: SettingsPatch<S>): void;
-  /** Applies a change (null = back to the configured value); 409 for a pinned setting, 400 for values that do not go together. */
-  update(patch: SettingsPatch<S>): Promise<SettingsChange<S>>;
+  /**
+   * Applies a change (null = back to the configured value); 409 for a pinned setting, 400 for values
+   * that do not go together. A function is given the settings as stored at the write (under the
+   * group's lock, retried with the version check) and returns the change: an edit of a list that
+   * keeps what another writer did meanwhile (a role deletion's); an empty change writes nothing.
+   */
+  update(patch: SettingsPatch<S> | SettingsEdit<S>): Promise<SettingsChange<S>>;
 }
+
+/** A change computed from the settings in force at the write. */
+export type SettingsEdit<S> = (settings: S) => SettingsPatch<S>;
 
 function sameValue(a: unknown, b: unknown): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
@@ -127,18 +135,24 @@ export async function openSettingsStore<S extends object>(group: SettingsGroup<S
    * checked by FerretDB v1 on the document it read, so two changes at once both matched and the
    * second put the first one's setting back. (The compare-and-set stays: it is what MongoDB checks.)
    */
-  const write = (patch: SettingsPatch<S>) => locks.hold(lockKey('settings', group.id), () => writeUnlocked(patch));
+  const write = (change: SettingsPatch<S> | SettingsEdit<S>) => locks.hold(lockKey('settings', group.id), () => writeUnlocked(change));
 
-  async function writeUnlocked(patch: SettingsPatch<S>): Promise<SettingsChange<S>> {
+  async function writeUnlocked(change: SettingsPatch<S> | SettingsEdit<S>): Promise<SettingsChange<S>> {
     for (let attempt = 0; attempt < WRITE_ATTEMPTS; attempt += 1) {
       const doc = await model.findById(group.id).lean<StoredSettings<S>>();
+      const before = effectiveOf(group, configured, doc?.values ?? {}, pinned);
+      let patch: SettingsPatch<S>;
+      if (typeof change === 'function') {
+        patch = change(before);
+        if (Object.keys(patch).length === 0) return { before, after: before, changed: [] };
+        assertWritable(patch);
+      } else patch = change;
       const values: Record<string, unknown> = { ...(doc?.values ?? {}) };
       for (const name of names) {
         const value = patch[name];
         if (value === null) delete values[name];
         else if (value !== undefined) values[name] = value;
       }
-      const before = effectiveOf(group, configured, doc?.values ?? {}, pinned);
       const after = effectiveOf(group, configured, values as StoredValues<S>, pinned);
       const problems = group.problems?.(after) ?? [];
       if (problems.length > 0) throw new InvalidRequestError(problems.map((p) => `${p.path}: ${p.message}`).join('; '), problems);
@@ -185,7 +199,7 @@ export async function openSettingsStore<S extends object>(group: SettingsGroup<S
     read,
     assertWritable,
     async update(patch) {
-      assertWritable(patch);
+      if (typeof patch !== 'function') assertWritable(patch);
       const change = await write(patch);
       drop();
       await notices.publish(group.id);

@@ -14,7 +14,11 @@ function consoleString(locale: string, key: string, values: Record<string, strin
   return strings[key]!.replace(/\{(\w+)\}/g, (_match, name: string) => String(values[name] ?? ''));
 }
 
-/** The console's roles page says, before a role is deleted, that it also leaves clients' service accounts and the default roles (src/operations/role-references.ts), in every locale; groups keep their own wording. */
+/**
+ * The console's roles page says, before a role is deleted, that it also leaves clients' service
+ * accounts and the default roles (src/operations/role-references.ts), in every locale — and, for a
+ * role that requires a second factor, that it stops requiring one; groups keep their own wording.
+ */
 describe('admin console: deleting a role says what it is taken off (headless Chromium)', function () {
   this.timeout(240_000);
   let deploy: Deployment;
@@ -26,6 +30,8 @@ describe('admin console: deleting a role says what it is taken off (headless Chr
     gatehouse = await deploy.start();
     await gatehouse.services.accounts.createUser({ username: 'operator', password: PASSWORD, roles: ['admin'] });
     await gatehouse.services.roles.create('ledger-writer');
+    await gatehouse.services.roles.create('vault-keeper');
+    await gatehouse.services.runtimeSettings.mfa.update({ mfa_required_roles: ['vault-keeper'] });
     await gatehouse.services.groups.create('night-shift');
     browser = await launchChromium();
   });
@@ -51,6 +57,17 @@ describe('admin console: deleting a role says what it is taken off (headless Chr
       await confirm.scrollIntoViewIfNeeded();
       await screenshot(page, `console-role-delete-confirm-${locale}-390`);
       await page.setViewportSize({ width: 1280, height: 800 });
+      // A role that requires a second factor: the confirmation says it stops requiring one.
+      const mfaRow = page.locator('tr', { hasText: 'vault-keeper' });
+      await mfaRow.getByRole('button', { name: consoleString(locale, 'labels.delete'), exact: true }).click();
+      const mfaConfirm = mfaRow.getByRole('button', { name: consoleString(locale, 'roles.delete.confirmMfa', { name: 'vault-keeper' }) });
+      await mfaConfirm.waitFor();
+      await mfaConfirm.scrollIntoViewIfNeeded();
+      await screenshot(page, `console-role-delete-confirm-mfa-${locale}`);
+      await page.setViewportSize({ width: 390, height: 844 });
+      await mfaConfirm.scrollIntoViewIfNeeded();
+      await screenshot(page, `console-role-delete-confirm-mfa-${locale}-390`);
+      await page.setViewportSize({ width: 1280, height: 800 });
       const groupRow = page.locator('tr', { hasText: 'night-shift' });
       await groupRow.getByRole('button', { name: consoleString(locale, 'labels.delete'), exact: true }).click();
       await groupRow.getByRole('button', { name: consoleString(locale, 'labels.delete.confirm', { name: 'night-shift' }) }).waitFor();
@@ -61,6 +78,11 @@ describe('admin console: deleting a role says what it is taken off (headless Chr
     await row.getByRole('button', { name: consoleString('ko', 'roles.delete.confirm', { name: 'ledger-writer' }) }).click();
     await page.getByText(consoleString('ko', 'labels.deleted', { name: 'ledger-writer' })).waitFor();
     expect(await gatehouse.services.roles.get('ledger-writer')).to.equal(undefined);
+    const mfaRow = page.locator('tr', { hasText: 'vault-keeper' });
+    await mfaRow.getByRole('button', { name: consoleString('ko', 'labels.delete'), exact: true }).click();
+    await mfaRow.getByRole('button', { name: consoleString('ko', 'roles.delete.confirmMfa', { name: 'vault-keeper' }) }).click();
+    await page.getByText(consoleString('ko', 'labels.deleted', { name: 'vault-keeper' })).waitFor();
+    expect((await gatehouse.services.runtimeSettings.mfa.read()).settings.mfa_required_roles).to.deep.equal([]);
     await page.context().close();
   });
 });

@@ -8,6 +8,7 @@ import type { User } from '../../src/accounts/user.ts';
 import { createPasskeys, type Passkeys } from '../../src/mfa/passkeys.ts';
 import { totpCode } from '../../src/mfa/totp.ts';
 import { userDeletion } from '../../src/operations/user-deletion.ts';
+import { userOperations } from '../../src/operations/users.ts';
 import { connectMongo } from '../../src/storage/mongo.ts';
 import { instanceForSuite, PASSWORD } from '../helpers/e2e.ts';
 import { softAuthenticator } from '../helpers/soft-authenticator.ts';
@@ -134,6 +135,35 @@ describe('deleting a user while a request still writes a link or a second factor
     expect(await verifying.requestChange(id, `new-${email}`, 'en')).to.equal(await verifying.requestChange('never-existed', `new-${email}`, 'en'));
     expect(sent, 'no mail').to.deep.equal([]);
     expect(await rowsOf(id)).to.deep.equal(none);
+  });
+
+  it("an operator's resend of the verification mail for a user deleted since the operation read them answers 404 user_not_found (a disabled user: 409 user_disabled)", async () => {
+    const { services } = suite.gatehouse;
+    const mail = { send: async () => undefined };
+    const verifying = createEmailVerification({ verifications, accounts: services.accounts, mail, linkBase: 'https://id.example/email/verify', ttlSeconds: async () => 3600 });
+    let deleteFirst = false;
+    // The operation has read the user (its 404 check); the deletion lands before the sender reads them.
+    const sender = {
+      send: async (userId: string, by: 'self' | 'operator') => {
+        if (deleteFirst) await userDeletion(services)(ctx, userId);
+        return verifying.send(userId, 'en', null, by);
+      },
+    };
+    const operations = userOperations(services, sender);
+    const failure = (promise: Promise<unknown>) => promise.then(() => undefined, (error: unknown) => error as { status?: number; problem?: { code?: string } });
+
+    const deleted = await newUser();
+    deleteFirst = true;
+    const gone = await failure(operations.sendVerification(deleted));
+    expect({ status: gone?.status, code: gone?.problem?.code }, 'the answer a user who never existed gets').to.deep.equal({ status: 404, code: 'user_not_found' });
+    const never = await failure(operations.sendVerification('never-existed'));
+    expect({ status: never?.status, code: never?.problem?.code }).to.deep.equal({ status: 404, code: 'user_not_found' });
+
+    deleteFirst = false;
+    const disabled = await newUser();
+    await services.accounts.disable(disabled);
+    const refused = await failure(operations.sendVerification(disabled));
+    expect({ status: refused?.status, code: refused?.problem?.code }).to.deep.equal({ status: 409, code: 'user_disabled' });
   });
 
   it('written while the deletion runs (after the records were erased, before the user went): nothing is left', async () => {

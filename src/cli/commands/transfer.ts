@@ -334,6 +334,7 @@ async function importKeycloak(ctx: CliContext, path: string, { dryRun, api, repo
   if (counts.serviceAccounts > report.serviceAccounts.length) ctx.out(`  … and ${counts.serviceAccounts - report.serviceAccounts.length} more service accounts${more}`);
   ctx.out(`  kept password hashes: ${Object.entries(report.passwordAlgorithms).map(([algorithm, n]) => `${algorithm} ${n}`).join(', ') || 'none'} (re-hashed to argon2id at each user's first sign-in)`);
   if (counts.passwordsKept > 0) ctx.out(`  passwords already changed or upgraded in Gatehouse, kept (${counts.passwordsKept}): ${listed(report.passwordsKept, counts.passwordsKept)}`);
+  if (counts.disabledKept > 0) ctx.out(`  users Keycloak has enabled, disabled in Gatehouse, kept disabled (${counts.disabledKept}): ${listed(report.disabledKept, counts.disabledKept)} — enable them with gatehouse users enable`);
   const { totp } = counts;
   if (totp.imported + totp.unchanged + totp.kept > 0) {
     ctx.out(`  authenticator apps (TOTP): ${totp.imported} taken over, ${totp.unchanged} already there${totp.kept > 0 ? `, ${totp.kept} kept (enrolled in Gatehouse since: ${listed(report.totp.kept, totp.kept)})` : ''}`);

@@ -1,5 +1,5 @@
 /// <reference lib="dom" />
-import type { LabelResponse as Label } from '../../admin/responses.ts';
+import type { LabelResponse as Label, SettingsGroupResponse } from '../../admin/responses.ts';
 import { ApiError, type AdminApi } from './api.ts';
 import { confirmed, h, notice, render, showError, t, table, textField } from './ui.ts';
 
@@ -8,7 +8,10 @@ const details = (error: unknown) => (error instanceof ApiError ? error.details :
 
 /** Roles and groups: the same page twice (users get them on their own page). */
 async function labelSection(root: HTMLElement, api: AdminApi, kind: Kind, reload: (message: string) => void): Promise<HTMLElement> {
-  const labels = await api.get<Label[]>(`/${kind}`);
+  const [labels, mfa] = await Promise.all([api.get<Label[]>(`/${kind}`), kind === 'roles' ? api.get<SettingsGroupResponse>('/settings/mfa') : undefined]);
+  // Deleting a role that requires a second factor also stops requiring it: the confirmation says so.
+  const mfaRoles = new Set((mfa?.settings.mfa_required_roles?.value as string[] | undefined) ?? []);
+  const confirmKey = (name: string) => (kind === 'groups' ? 'labels.delete.confirm' : mfaRoles.has(name) ? 'roles.delete.confirmMfa' : 'roles.delete.confirm');
   const status = h('div', { role: 'status' });
   const form = h(
     'form',
@@ -42,8 +45,8 @@ async function labelSection(root: HTMLElement, api: AdminApi, kind: Kind, reload
             // An empty description: a muted dash, not a column name over nothing on a phone's card.
             label.description.trim() === '' ? h('span', { class: 'none' }, '—') : label.description,
             h('a', { href: `#/users?${new URLSearchParams({ [kind === 'roles' ? 'role' : 'group']: label.name }).toString()}` }, t('labels.members')),
-            // A role also leaves clients' service accounts and the default roles (src/operations/role-references.ts).
-            confirmed(t('labels.delete'), t(kind === 'roles' ? 'roles.delete.confirm' : 'labels.delete.confirm', { name: label.name }), () =>
+            // A role also leaves clients' service accounts, the default roles and the roles requiring a second factor (src/operations/role-references.ts).
+            confirmed(t('labels.delete'), t(confirmKey(label.name), { name: label.name }), () =>
               void api.delete(`/${kind}/${encodeURIComponent(label.name)}`).then(
                 () => reload(t('labels.deleted', { name: label.name })),
                 (error: unknown) => showError(null, rowStatus, error, details(error)),
