@@ -40,7 +40,7 @@ interface StoredLink {
 export interface UpstreamProvider extends UpstreamSettings {
   readonly has_secret: boolean;
   readonly has_private_key: boolean;
-  /** Set by a Keycloak import that created it (or took it as its realm's); absent for one an operator created. Never shown (showUpstream). */
+  /** Set by a Keycloak import that created it (or took it as its realm's); absent for one an operator created. Shown to operators as imported_from (showUpstream). */
   readonly imported_from?: ImportedFrom;
   readonly created_at: Date;
   readonly updated_at: Date;
