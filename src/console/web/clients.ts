@@ -2,6 +2,7 @@
 import type { CreatedClientResponse as Client } from '../../admin/responses.ts';
 import { ApiError, type AdminApi } from './api.ts';
 import { areaField, checkField, confirmed, deleteCard, facts, h, hashQuery, lines, notice, pager, render, selectField, showError, t, table, textField, type FieldDetail } from './ui.ts';
+import { importMarkFact } from './import-mark.ts';
 
 export const CONSOLE_CLIENT_ID = 'gatehouse-console';
 /** The account page's built-in client (src/clients/account-client.ts): not deletable either. */
@@ -262,7 +263,7 @@ export async function clientPage(root: HTMLElement, api: AdminApi, clientId: str
     h('p', {}, h('a', { href: '#/clients' }, t('client.back'))),
     h('h1', {}, t('client.heading', { client: client.name })),
     message === undefined ? null : notice(message),
-    h('section', { class: 'card' }, facts([[t('clients.col.id'), h('code', {}, client.client_id)], [t('clients.col.type'), t(`clients.type.${client.type}`)], [t('clients.col.grants'), client.grant_types.join(', ')]])),
+    h('section', { class: 'card' }, facts([[t('clients.col.id'), h('code', {}, client.client_id)], [t('clients.col.type'), t(`clients.type.${client.type}`)], [t('clients.col.grants'), client.grant_types.join(', ')], ...importMarkFact(client.imported_from)])),
     h('section', { class: 'card' }, form),
     rotate,
     deletion,
