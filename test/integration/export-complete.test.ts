@@ -250,6 +250,10 @@ describe('export → import of claim scopes, upstream providers and links, runti
     } finally {
       await gatehouse.close();
     }
+    // Again, without --json: the conflicts said in words.
+    const again = await runCli(['import', '--input', clearFile], cliEnv(other));
+    expect(again.code, again.stderr).to.equal(0);
+    expect(again.stdout).to.include('conflict: claim scope department: claim department is given by claim scope division here').and.include(`conflict: upstream link corp ${umaSub}: this upstream identity is linked to another user here`);
   });
 
   it('a section of the wrong shape is refused naming the field, in the dry run and the import, and nothing is written', async () => {

@@ -108,7 +108,12 @@ export const importCommand = command({ options: { input: { type: 'string', short
     return;
   }
   const summary = await withOperations(ctx, (ops) => ops.transfer.import(cliActor(), document, { encrypted }));
-  ctx.out(ctx.json ? JSON.stringify(summary) : `imported: ${JSON.stringify(summary)}`);
+  if (ctx.json) return ctx.out(JSON.stringify(summary));
+  ctx.out(`imported: ${JSON.stringify(summary)}`);
+  // What was left as it is, said in words too (the summary holds them).
+  for (const one of summary.settings.pinned) ctx.out(`  setting ${one.setting} pinned by ${one.variable}: left as the environment says, not the file's value`);
+  for (const conflict of summary.conflicts) ctx.out(`  conflict: ${conflict.kind} ${conflict.name}: ${conflict.reason}`);
+  if (summary.conflicts_total > summary.conflicts.length) ctx.out(`  … and ${summary.conflicts_total - summary.conflicts.length} more conflicts`);
 });
 
 /** The export inside an encrypted file, before anything is written: a wrong passphrase or a changed file stops the import here. */
