@@ -1,4 +1,14 @@
-import { Secret, TOTP } from 'otpauth';
+import { createRequire } from 'node:module';
+import type * as Otpauth from 'otpauth';
+
+const load = createRequire(import.meta.url);
+let library: typeof Otpauth | undefined;
+/**
+ * otpauth, loaded by the first code, enrolment or import that needs it, not by the start: an
+ * instance that only answers tokens never loads it (docs/PERFORMANCE.md, perf24). Synchronous
+ * (its Node build is CommonJS too), so every function here keeps its signature.
+ */
+const otpauth = (): typeof Otpauth => (library ??= load('otpauth') as typeof Otpauth);
 
 /**
  * How an authenticator computes its codes. Gatehouse enrols with RFC 6238's defaults as every
@@ -31,15 +41,16 @@ export interface OtpPolicy extends TotpParameters {
 export const DEFAULT_OTP_POLICY: OtpPolicy = Object.freeze({ ...DEFAULT_TOTP, lookAhead: 1 });
 
 export function newTotpSecret(): string {
-  return new Secret({ size: 20 }).base32;
+  return new (otpauth().Secret)({ size: 20 }).base32;
 }
 
 /** The base32 form Gatehouse keeps of a secret given as raw bytes. */
 export function base32Secret(bytes: Uint8Array): string {
-  return new Secret({ buffer: bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer }).base32;
+  return new (otpauth().Secret)({ buffer: bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer }).base32;
 }
 
-function totp(secret: string, parameters: TotpParameters, label = 'user', issuer = 'Gatehouse'): TOTP {
+function totp(secret: string, parameters: TotpParameters, label = 'user', issuer = 'Gatehouse'): Otpauth.TOTP {
+  const { Secret, TOTP } = otpauth();
   return new TOTP({ issuer, label, algorithm: parameters.algorithm, digits: parameters.digits, period: parameters.period, secret: Secret.fromBase32(secret) });
 }
 

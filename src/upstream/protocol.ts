@@ -1,5 +1,5 @@
 import { importJWK } from 'jose';
-import * as oidc from 'openid-client';
+import type * as OpenidClient from 'openid-client';
 import type { UpstreamCredentials, UpstreamProvider } from './directory.ts';
 import { githubEmailsUrl, primaryVerifiedEmail } from './github-emails.ts';
 import { claimAt, isLoopback } from './spec.ts';
@@ -9,6 +9,13 @@ import { claimAt, isLoopback } from './spec.ts';
  * ID-token validation (signature, issuer, audience, nonce, expiry) and the RFC 9207 `iss`
  * check of the authorization response. Nothing here logs a code, token or secret.
  */
+
+/**
+ * openid-client (with oauth4webapi) loads at the first upstream sign-in, not at the start: an
+ * instance that only answers tokens never loads it (docs/PERFORMANCE.md, perf24).
+ */
+let library: Promise<typeof OpenidClient> | undefined;
+const openidClient = (): Promise<typeof OpenidClient> => (library ??= import('openid-client'));
 
 /** What the browser carries between the redirect and the callback (sealed in a cookie). */
 export interface UpstreamTransaction {
@@ -72,7 +79,8 @@ function defaultAlg(jwk: Record<string, unknown>): string {
   return 'RS256';
 }
 
-async function clientAuth(provider: UpstreamProvider, credentials: UpstreamCredentials): Promise<oidc.ClientAuth> {
+async function clientAuth(provider: UpstreamProvider, credentials: UpstreamCredentials): Promise<OpenidClient.ClientAuth> {
+  const oidc = await openidClient();
   switch (provider.token_endpoint_auth_method) {
     case 'none':
       return oidc.None();
@@ -107,21 +115,22 @@ function reasonOf(error: unknown): UpstreamError {
 export function createUpstreamProtocol(deps: UpstreamProtocolDeps): UpstreamProtocol {
   const ttl = deps.discoveryTtlMs ?? 10 * 60_000;
   const now = deps.now ?? Date.now;
-  const cache = new Map<string, { config: oidc.Configuration; until: number }>();
+  const cache = new Map<string, { config: OpenidClient.Configuration; until: number }>();
 
-  async function configuration(provider: UpstreamProvider): Promise<oidc.Configuration> {
+  async function configuration(provider: UpstreamProvider): Promise<OpenidClient.Configuration> {
+    const oidc = await openidClient();
     const key = `${provider.alias} ${provider.updated_at.getTime()}`;
     const hit = cache.get(key);
     if (hit !== undefined && hit.until > now()) return hit.config;
     const auth = await clientAuth(provider, await deps.credentials(provider.alias));
     const insecure = insecureAllowed(provider.issuer, provider.authorization_endpoint, provider.token_endpoint);
     const options = { timeout: deps.timeoutSeconds ?? 10, ...(insecure ? { execute: [oidc.allowInsecureRequests] } : {}) };
-    let config: oidc.Configuration;
+    let config: OpenidClient.Configuration;
     try {
       if (provider.kind === 'oidc') {
         config = await oidc.discovery(new URL(provider.issuer!), provider.client_id, {}, auth, options);
       } else {
-        const metadata: oidc.ServerMetadata = {
+        const metadata: OpenidClient.ServerMetadata = {
           // Providers without OIDC rarely name an issuer; its authorization server's origin stands in.
           issuer: provider.issuer ?? new URL(provider.authorization_endpoint!).origin,
           authorization_endpoint: provider.authorization_endpoint!,
@@ -142,6 +151,7 @@ export function createUpstreamProtocol(deps: UpstreamProtocolDeps): UpstreamProt
 
   return {
     async begin(provider, uid, redirectUri, extra = {}) {
+      const oidc = await openidClient();
       const config = await configuration(provider);
       const verifier = oidc.randomPKCECodeVerifier();
       const state = oidc.randomState();
@@ -162,6 +172,7 @@ export function createUpstreamProtocol(deps: UpstreamProtocolDeps): UpstreamProt
       const params = callbackUrl.searchParams;
       const error = params.get('error');
       if (error !== null) throw new UpstreamError(error === 'access_denied' ? 'denied' : 'failed', `upstream returned ${error}`, error);
+      const oidc = await openidClient();
       const config = await configuration(provider);
       try {
         // The callback URL as registered (the request's own URL may carry a proxy's host).
@@ -203,6 +214,7 @@ export function createUpstreamProtocol(deps: UpstreamProtocolDeps): UpstreamProt
 
     async endSessionUrl(provider, params) {
       if (provider.kind !== 'oidc') return undefined;
+      const oidc = await openidClient();
       const config = await configuration(provider);
       if (config.serverMetadata().end_session_endpoint === undefined) return undefined;
       return oidc.buildEndSessionUrl(config, params);

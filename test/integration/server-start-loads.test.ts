@@ -17,10 +17,13 @@ registerHooks({ load(url, context, next) { loaded.push(url); return next(url, co
 process.on('exit', () => writeFileSync(process.env.LOADED_FILE, loaded.join('\\n')));
 `;
 
-/** What only a sign-in page, an enrolment or a mail needs (docs/PERFORMANCE.md, perf23h): never loaded by the start or a token request. */
-const PAGE_ONLY = ['/node_modules/@simplewebauthn/', '/node_modules/nodemailer/', '/node_modules/qrcode/'];
+/**
+ * What only a sign-in page, an enrolment, a mail or an upstream sign-in needs (docs/PERFORMANCE.md,
+ * perf23h and perf24): never loaded by the start or a token request.
+ */
+const PAGE_ONLY = ['/node_modules/@simplewebauthn/', '/node_modules/nodemailer/', '/node_modules/qrcode/', '/node_modules/openid-client/', '/node_modules/oauth4webapi/', '/node_modules/otpauth/'];
 
-describe('the server loads what the token endpoints need at its start, not the WebAuthn, QR code or SMTP libraries', function () {
+describe('the server loads what the token endpoints need at its start, not the WebAuthn, QR code, SMTP, upstream sign-in or authenticator-app libraries', function () {
   // One real server start (about 1 s of CPU; far longer on a busy machine).
   this.timeout(180_000);
   const database = databaseForSuite('server_start_loads');

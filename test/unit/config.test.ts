@@ -185,6 +185,12 @@ describe('configuration', () => {
     expect(problemsOf({ ...production, GATEHOUSE_WORKERS: '2.5' })).to.deep.equal(['GATEHOUSE_WORKERS: must be a whole number of at least 1, or auto']);
   });
 
+  it('names the bound a GATEHOUSE_PROXY_HOPS outside 1–10 misses (0 is a whole number too)', () => {
+    expect(problemsOf({ ...production, GATEHOUSE_PROXY_HOPS: '0' })).to.deep.equal(['GATEHOUSE_PROXY_HOPS: must be at least 1']);
+    expect(problemsOf({ ...production, GATEHOUSE_PROXY_HOPS: '11' })).to.deep.equal(['GATEHOUSE_PROXY_HOPS: must be at most 10']);
+    expect(problemsOf({ ...production, GATEHOUSE_PROXY_HOPS: 'two' })).to.deep.equal(['GATEHOUSE_PROXY_HOPS: must be a whole number']);
+  });
+
   it('names wrong key rotation settings', () => {
     expect(problemsOf({ ...production, GATEHOUSE_KEY_PUBLISH_DELAY: '0' })).to.deep.equal(['GATEHOUSE_KEY_PUBLISH_DELAY: must be at least 1']);
     expect(problemsOf({ ...production, GATEHOUSE_KEY_RETENTION: 'long' })[0]).to.match(/^GATEHOUSE_KEY_RETENTION: must be a number/);
