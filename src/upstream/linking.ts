@@ -1,6 +1,6 @@
 import type { Accounts, User } from '../accounts/accounts.ts';
 import { DuplicateUserError, InvalidUserError } from '../accounts/errors.ts';
-import { domainKey, emailKey, validEmail } from '../accounts/normalize.ts';
+import { domainKey, emailKey, hasHiddenCharacter, validEmail } from '../accounts/normalize.ts';
 import { profileAttributesInput } from '../accounts/profile-attributes.ts';
 import type { UserAdmin } from '../accounts/user-admin.ts';
 import { ACCOUNT_CLIENT_ID } from '../clients/account-client.ts';
@@ -140,8 +140,8 @@ function clipText(value: string, max: number): string {
 
 /**
  * What a new account takes from the upstream profile, made storable: a name longer than a local
- * name may be is shortened (it is only a display name), an email or a picture the local rules
- * refuse is left out (a shortened address or URL would be someone else's).
+ * name may be is shortened (it is only a display name), a name with a hidden character, an email or
+ * a picture the local rules refuse is left out (a shortened address or URL would be someone else's).
  */
 function newAccountFields(pending: PendingIdentity): NewAccountFields {
   const fields: NewAccountFields = {};
@@ -152,7 +152,8 @@ function newAccountFields(pending: PendingIdentity): NewAccountFields {
       // Not an address Gatehouse can keep (too long, malformed): the account has none.
     }
   }
-  if (pending.name !== undefined) fields.name = clipText(pending.name, NAME_MAX);
+  // A control or invisible format character (a U+202E reverses what follows) is refused in every name someone picks: left out.
+  if (pending.name !== undefined && !hasHiddenCharacter(pending.name)) fields.name = clipText(pending.name, NAME_MAX);
   if (pending.picture !== undefined && profileAttributesInput.picture.safeParse(pending.picture).success) fields.picture = pending.picture;
   return fields;
 }
