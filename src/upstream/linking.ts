@@ -124,6 +124,9 @@ interface NewAccountFields {
 const OPTIONAL_FIELDS = ['email', 'name', 'picture'] as const;
 const isOptional = (field: string): field is (typeof OPTIONAL_FIELDS)[number] => (OPTIONAL_FIELDS as readonly string[]).includes(field);
 
+/** The username Keycloak gives a client's service account, and Keycloak-shaped service tokens carry (keycloakClientTokenClaims). */
+const SERVICE_ACCOUNT_PREFIX = 'service-account-';
+
 /** A local name holds at most this many UTF-16 units (src/accounts/accounts.ts). */
 const NAME_MAX = 256;
 
@@ -213,11 +216,15 @@ export function upstreamLinking({ directory, accounts, users, audit }: UpstreamL
   }
 
   async function freeUsername(wanted: string | undefined, email: string | undefined, provider: string): Promise<string> {
-    const base = (wanted ?? email?.slice(0, email.indexOf('@')) ?? provider)
-      .normalize('NFKC')
-      .replace(/[^\p{L}\p{N}._-]+/gu, '-')
-      .replace(/^-+|-+$/g, '')
-      .slice(0, 48) || provider;
+    const picked =
+      (wanted ?? email?.slice(0, email.indexOf('@')) ?? provider)
+        .normalize('NFKC')
+        .replace(/[^\p{L}\p{N}._-]+/gu, '-')
+        .replace(/^-+|-+$/g, '')
+        .slice(0, 48) || provider;
+    // Keycloak-shaped client_credentials tokens name their client `service-account-<client id>`
+    // (src/oidc/keycloak-claims.ts), which apps tell a service by: no upstream account picks that name.
+    const base = picked.toLowerCase().startsWith(SERVICE_ACCOUNT_PREFIX) ? `user-${picked}` : picked;
     if ((await accounts.findByLogin(base)) === undefined) return base;
     for (let attempt = 0; attempt < 5; attempt += 1) {
       const candidate = `${base}-${Math.random().toString(36).slice(2, 8)}`;
