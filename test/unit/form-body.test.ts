@@ -179,6 +179,28 @@ describe('forms read ahead of the provider (src/http/form-body.ts)', () => {
     expect(replayed).to.include({ readable: true, body: 'token=abc&token_type_hint=access_token' });
   });
 
+  it('a form asked for before the parser pushed it (no await yet) is taken a microtask later: no listener, the stream never set flowing', async () => {
+    let form: unknown;
+    let pushedAtFirst = -1;
+    let flowing: boolean | null = null;
+    let listeners = -1;
+    let replayed: { readable: boolean; body: string } | undefined;
+    await exchange(async (ctx) => {
+      const original = ctx.req;
+      // Koa runs this step from the request event, before the parser pushes the body that came with the headers.
+      pushedAtFirst = original.readableLength;
+      form = await bufferedForm(ctx);
+      flowing = original.readableFlowing;
+      listeners = original.listenerCount('data') + original.listenerCount('end');
+      replayed = await readAsTheProvider(ctx.req);
+    }, 'grant_type=client_credentials&scope=read');
+    expect(pushedAtFirst, 'nothing pushed when the step began').to.equal(0);
+    expect(form).to.deep.equal({ params: { grant_type: 'client_credentials', scope: 'read' } });
+    expect(flowing, 'read without switching the request to flowing mode').to.equal(null);
+    expect(listeners, 'no data or end listener left or added').to.equal(0);
+    expect(replayed).to.include({ readable: true, body: 'grant_type=client_credentials&scope=read' });
+  });
+
   it('a form whose announced body is still arriving is read to its end', async () => {
     let form: unknown;
     await exchange(async (ctx) => {
