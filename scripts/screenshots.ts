@@ -243,6 +243,7 @@ async function renderedStates(browser: Browser, issuer: string, locale: Locale):
     ['required-profile', 'required-profile', { title: t('required_action.profile_title'), givenName: 'Maximiliana', familyName: '', error: t('required_action.profile_missing') }, 400],
     ['upstream-continue', 'upstream-continue', { title: t('upstream.continue_title'), continueHref: '/interaction/sweep' }, 200],
     ['device-blocked', 'device-blocked', { title: t('device.too_many_title'), retryUrl: '/device' }, 429],
+    ['device-cancelled', 'device-cancelled', { title: t('device.cancelled_title'), retryUrl: '/device' }, 200],
     // Names with a right-to-left override (U+202E): each stays inside its name, the sentence reads on.
     ['override-consent', 'consent', { title: t('consent.title'), client: { name: `Pay${OVERRIDE}roll`, links: [] }, account: { name: `ada${OVERRIDE}@example.com`, switchHref: '/switch' }, scopes: [t('scope.profile')], claims: [], apis: [] }, 200],
     ['override-sign-out', 'logout', { title: t('logout.title'), action: '/session/end/confirm', fields: {}, clientName: `Pay${OVERRIDE}roll` }, 200],

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { says } from '../errors/problems.ts';
 import { matching } from '../errors/zod-checks.ts';
+import { hasHiddenCharacter } from './normalize.ts';
 
 /**
  * The OpenID Connect standard claims (Core §5.1) a user carries besides username, names and
@@ -33,7 +34,18 @@ export interface ProfileAttributes {
 
 export const ADDRESS_FIELDS = ['formatted', 'street_address', 'locality', 'region', 'postal_code', 'country'] as const;
 
-const text = (max: number) => z.string().trim().min(1).max(max);
+/**
+ * A text a person reads (in tokens, the console, applications' pages): like custom attributes'
+ * values (src/accounts/custom-attributes.ts), no control or invisible format character — a U+202E
+ * would reverse the text around it. `lines`: line breaks stay (address.formatted, Core §5.1.1).
+ */
+const text = (max: number, { lines = false }: { readonly lines?: boolean } = {}) =>
+  z
+    .string()
+    .trim()
+    .min(1)
+    .max(max)
+    .refine((value) => !hasHiddenCharacter(lines ? value.replace(/\r?\n/g, '') : value), says('hidden_character'));
 
 /** http(s) URLs only: these end up in `<img src>` and links on relying parties' pages. */
 const webUrl = z
@@ -79,7 +91,7 @@ const phoneNumber = matching(z.string().trim(), /^\+[1-9]\d{1,14}(;ext=\d{1,10})
 
 export const addressSchema = z
   .object({
-    formatted: text(1024).optional(),
+    formatted: text(1024, { lines: true }).optional(),
     street_address: text(512).optional(),
     locality: text(256).optional(),
     region: text(256).optional(),

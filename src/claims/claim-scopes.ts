@@ -3,7 +3,7 @@ import { createChangeChannel } from '../cache/change-channel.ts';
 import type { ChangeSubscriber } from '../cache/change-subscriber.ts';
 import { ConflictError, invalid } from '../errors/gatehouse-error.ts';
 import { isDuplicateKey } from '../storage/duplicate-key.ts';
-import { insertValidated } from '../storage/validated-writes.ts';
+import { insertValidated, upsertValidated } from '../storage/validated-writes.ts';
 import { topClaim } from './claim-path.ts';
 import type { ClaimScopeModel, StoredClaimScope, StoredMapper } from './model.ts';
 import type { ImportedFrom } from '../accounts/user-model.ts';
@@ -42,6 +42,13 @@ export interface ClaimScopes {
   /** Undefined when there is no such scope. `mark`: a Keycloak import's, set with the patch; absent, the stored one is kept. */
   update(name: string, patch: ClaimScopePatch, mark?: ImportedFrom): Promise<ClaimScope | undefined>;
   remove(name: string): Promise<boolean>;
+  /**
+   * Claim scopes as an export file holds them (src/transfer/claim-scopes-section.ts), each created
+   * or replaced whole — mappers, import mark (absent: none), dates — and announced once. The caller
+   * has checked that no claim is then held by two scopes (the per-write check would refuse a swap
+   * of claims between two scopes half-way). By name: created or updated.
+   */
+  restoreAll(scopes: readonly ClaimScope[]): Promise<Map<string, 'created' | 'updated'>>;
   /** Reads the store again now (tests; a cache flush). */
   reload(): Promise<void>;
   close(): Promise<void>;
@@ -159,6 +166,22 @@ export async function openClaimScopes({ model, redis, redisPrefix, logger, subsc
         return doc === null ? undefined : toScope(doc);
       }),
     remove: (name) => announcing(async () => (await model.deleteOne({ _id: name }).exec()).deletedCount === 1),
+    restoreAll: (scopes) =>
+      announcing(async () => {
+        const outcomes = new Map<string, 'created' | 'updated'>();
+        for (const scope of scopes) {
+          const doc: StoredClaimScope = {
+            _id: scope.name,
+            description: { ...scope.description },
+            mappers: scope.mappers.map((mapper) => ({ ...mapper })),
+            ...(scope.importedFrom === undefined ? {} : { importedFrom: { kind: scope.importedFrom.kind, realm: scope.importedFrom.realm } }),
+            createdAt: scope.createdAt,
+            updatedAt: scope.updatedAt,
+          };
+          outcomes.set(scope.name, (await upsertValidated(model, doc)) ? 'created' : 'updated');
+        }
+        return outcomes;
+      }),
     reload,
     async close() {
       clearInterval(poll);

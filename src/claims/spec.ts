@@ -43,7 +43,7 @@ export interface ClaimScope {
   /** What the consent page says the scope gives, per language (English when the reader's is missing; the name without any). */
   readonly description: Descriptions;
   readonly mappers: readonly ClaimMapper[];
-  /** The Keycloak realm whose import created it: only a re-import of that realm replaces it (src/keycloak/apply-import.ts). Not shown (showClaimScope). */
+  /** The Keycloak realm whose import created it: only a re-import of that realm replaces it (src/keycloak/apply-import.ts). Shown to operators as imported_from (showClaimScope). */
   readonly importedFrom?: ImportedFrom;
   readonly createdAt: Date;
   readonly updatedAt: Date;
@@ -162,6 +162,8 @@ export function showClaimScope(scope: ClaimScope) {
       introspection: mapper.introspection,
       userinfo: mapper.userinfo,
     })),
+    /** The Keycloak realm whose import created it (only that realm's re-imports replace it); null: made here. */
+    imported_from: scope.importedFrom === undefined ? null : { kind: scope.importedFrom.kind, realm: scope.importedFrom.realm },
     created_at: scope.createdAt.toISOString(),
     updated_at: scope.updatedAt.toISOString(),
   };

@@ -76,7 +76,7 @@ export const settingsSchema = z.object({
   GATEHOUSE_LOG_LEVEL: z.enum(LOG_LEVELS, { message: `must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
   GATEHOUSE_TRUST_PROXY: booleanSetting.default(false),
   /** Proxies in front of Gatehouse that append to X-Forwarded-For; only the last this many entries are believed. */
-  GATEHOUSE_PROXY_HOPS: z.coerce.number({ message: 'must be a whole number' }).int().min(1).max(10).default(1),
+  GATEHOUSE_PROXY_HOPS: integer(1, 10).default(1),
   GATEHOUSE_SHUTDOWN_TIMEOUT: seconds(0).default(10),
   /** Worker processes (node:cluster): a whole number, or `auto` for one per core. */
   GATEHOUSE_WORKERS: z

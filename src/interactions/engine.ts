@@ -64,6 +64,8 @@ export function signInEngine(deps: EngineDeps): Router {
         const view = options.view ?? step?.view ?? 'error';
         await sendPage(ctx, views, view, locale, {
           clientName: client?.clientName ?? client?.clientId ?? '',
+          // The device flow's sign-in (a phone, the application on a TV): no application page to go back to.
+          deviceFlow: typeof details.deviceCode === 'string',
           ...model,
           uid: details.uid,
           csrf: issueCsrfToken(ctx, csrfCookie, bindingOf(details)),

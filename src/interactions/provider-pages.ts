@@ -138,14 +138,20 @@ export function providerPages({ views, logger }: ProviderPagesDeps): ProviderPag
       }
       const locale = localeOf(views, ctx);
       const t = views.translate(locale);
+      if (error?.name === 'AbortedError') {
+        // Cancelled (the confirmation's Cancel, or the sign-in's): the device is not signed in; nothing
+        // more to do here — Keycloak's "you may close this browser window" — or another code to enter.
+        await sendPage(ctx, views, 'device-cancelled', locale, { title: t('device.cancelled_title'), retryUrl: ctx.oidc.urlFor('code_verification') });
+        return;
+      }
       let message: string | undefined;
       let status = 200;
       if (error !== undefined) {
         const wrongCode = WRONG_CODE.has(error.name);
         // Counted by the gate before the check (userCodeGate); marked here so it keeps the count.
         if (wrongCode && error.name !== 'NoCodeError') markWrongUserCode(ctx.req);
-        message = wrongCode ? t('device.wrong_code') : error.name === 'AbortedError' ? t('device.aborted') : t('device.failed');
-        status = wrongCode || error.name === 'AbortedError' ? 400 : ctx.status >= 400 ? ctx.status : 400;
+        message = wrongCode ? t('device.wrong_code') : t('device.failed');
+        status = wrongCode ? 400 : ctx.status >= 400 ? ctx.status : 400;
       }
       const { action, fields } = formParts(form);
       const typed = (error as { userCode?: unknown } | undefined)?.userCode;

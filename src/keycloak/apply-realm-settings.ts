@@ -35,7 +35,8 @@ const NEEDS_EMAIL = new Set(['self_registration', 'password_reset', 'require_ver
  * A setting an environment variable pins is reported (`settings.pinned`), never overwritten; a
  * group whose planned values do not go together (a maximum below a minimum) is left as it is and
  * its settings reported under `unmapped`. Lifetimes the environment alone sets are reported with
- * the variable to set, when the realm's differs from the one Gatehouse runs with.
+ * the variable to set, when the realm's differs from the one Gatehouse runs with — and, when the
+ * realm's is outside what Gatehouse takes, also when Gatehouse runs with the nearest it takes.
  */
 export async function applyRealmSettings(target: RealmSettingsTarget, planned: PlannedRealmSettings, dryRun: boolean, report: KeycloakReportBuilder): Promise<void> {
   const byGroup = new Map<string, PlannedSetting[]>();
@@ -75,7 +76,11 @@ export async function applyRealmSettings(target: RealmSettingsTarget, planned: P
   }
   for (const one of planned.environment) {
     const running = target.lifetimes?.[one.lifetime];
-    if (running === one.value) continue;
+    if (running === one.value) {
+      // The nearest value Gatehouse takes is in force already, but the realm's own (below it) is not: said, with nothing to set.
+      if (one.keycloakValue !== undefined) report.addUnmapped({ kind: 'realm setting', name: `${one.keycloak} ${one.keycloakValue}`, reason: `environment only in Gatehouse: Gatehouse runs with ${one.variable}=${running} already${one.note === undefined ? '' : `; ${one.note}`}` });
+      continue;
+    }
     const now = running === undefined ? '' : ` (Gatehouse runs with ${running})`;
     report.addUnmapped({ kind: 'realm setting', name: `${one.keycloak} ${one.keycloakValue ?? one.value}`, reason: `environment only in Gatehouse: set ${one.variable}=${one.value}${now}${one.note === undefined ? '' : `; ${one.note}`}` });
   }

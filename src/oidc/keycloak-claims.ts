@@ -55,14 +55,19 @@ export function hasKeycloakClaims(record: { readonly extra?: unknown }): boolean
  * Claims that tokens without a user (client_credentials) of a Keycloak-claims client carry; with
  * the client's service-account roles (`service_account_roles`) as Keycloak's service-account user's.
  * `preferred_username` is that user's name as Keycloak makes it (`service-account-` + the client id,
- * lowercased as Keycloak stores usernames): apps tell a service token by it. `client_id` (Keycloak
- * 26's service_account scope) every client_credentials token carries already (RFC 9068).
+ * lowercased as Keycloak stores usernames): apps tell a service token by it. Keycloak 26's
+ * `service_account` client scope, a default scope of every client with service accounts on, adds
+ * `client_id` (which every client_credentials token carries already: RFC 9068), `clientHost` and
+ * `clientAddress`: both the caller's address (ClientCredentialsGrantType writes the remote host,
+ * an address without a name lookup, into both), here `address` as the HTTP layer reads it (behind
+ * a trusted proxy, its X-Forwarded-For).
  */
-export function keycloakClientTokenClaims(clientId: string, serviceAccountRoles: readonly string[] = []): Record<string, unknown> {
+export function keycloakClientTokenClaims(clientId: string, serviceAccountRoles: readonly string[] = [], address?: string): Record<string, unknown> {
   return {
     typ: 'Bearer',
     azp: clientId,
     preferred_username: `service-account-${clientId.toLowerCase()}`,
+    ...(address === undefined || address === '' ? {} : { clientHost: address, clientAddress: address }),
     ...(serviceAccountRoles.length > 0 ? keycloakRoleClaims({ roles: serviceAccountRoles }) : {}),
   };
 }

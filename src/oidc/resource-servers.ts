@@ -153,9 +153,8 @@ export function extraTokenClaims(apis: ApiRegistry, accounts: AccountDirectory):
     if (keycloakClient || api?.tokenClaims === 'keycloak') {
       if (typeof accountId !== 'string') {
         if (clientId === undefined) return undefined;
-        const roles = serviceRoles();
-        if (roles.length > 0) return keycloakClientTokenClaims(clientId, roles);
-        return keycloakClient ? keycloakClientTokenClaims(clientId) : undefined;
+        // Keycloak's service-account token whoever the client is (an API with Keycloak's claims called by a plain client too).
+        return keycloakClientTokenClaims(clientId, serviceRoles(), typeof ctx?.ip === 'string' ? ctx.ip : undefined);
       }
       const profile = await accounts.findActive(accountId);
       if (profile === undefined) return undefined;

@@ -51,6 +51,8 @@ export function showClient(client: ClientView) {
     backchannel_logout_uri: optional('backchannel_logout_uri'),
     backchannel_logout_session_required: metadata.backchannel_logout_session_required === true,
     has_secret: client.hasSecret,
+    // The Keycloak realm whose import created it (only that realm's re-imports replace it); null: made here.
+    imported_from: client.importedFrom === undefined ? null : { kind: client.importedFrom.kind, realm: client.importedFrom.realm },
     metadata,
     created_at: client.createdAt.toISOString(),
     updated_at: client.updatedAt.toISOString(),

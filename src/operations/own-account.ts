@@ -35,7 +35,12 @@ function policyBroken(error: PasswordPolicyError): InvalidRequestError {
   return new InvalidRequestError(`new_password: ${details.map((detail) => detail.message).join('; ')}`, details);
 }
 
-/** What a user may change about themselves (roles, groups and `email_verified` stay with operators). */
+/**
+ * What a user may change about themselves (roles, groups and `email_verified` stay with operators).
+ * The names other people read in every app's ID token and in the console hold no control or
+ * invisible format character: the operators' rule, in userPatchFields (src/operations/users.ts,
+ * src/accounts/profile-attributes.ts), checked once.
+ */
 export const ownProfileSchema = userPatchFields.pick({ name: true, given_name: true, family_name: true, nickname: true, email: true, locale: true, zoneinfo: true });
 
 export const passwordChangeSchema = z

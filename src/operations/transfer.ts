@@ -2,6 +2,7 @@ import type { GatehouseServices } from '../services.ts';
 import { refuseNulCharacters } from '../errors/nul-characters.ts';
 import { exportAll, importAll, type ExportCounts, type ExportTarget } from '../transfer/export-file.ts';
 import type { OperationContext } from './context.ts';
+import { settingsChecks } from './settings-checks.ts';
 
 /** Export and import of everything an operator manages (audited as export.created / import.applied). */
 export function transferOperations(services: GatehouseServices, issuer: string) {
@@ -14,7 +15,8 @@ export function transferOperations(services: GatehouseServices, issuer: string) 
     },
     async import(ctx: OperationContext, document: unknown, { encrypted }: { encrypted: boolean }) {
       refuseNulCharacters(document);
-      const summary = await importAll(services, document, issuer);
+      // The file's runtime settings are checked as the admin API checks a change (roles and groups named must exist).
+      const summary = await importAll(services, document, issuer, settingsChecks);
       await services.audit.write({ ...ctx, type: 'import.applied', details: { ...summary, encrypted } });
       return summary;
     },

@@ -46,6 +46,8 @@ export function showUpstream(provider: UpstreamProvider, redirectUri: string, po
     redirect_uri: redirectUri,
     /** Register this at the upstream provider as a post-logout redirect URI (upstream_logout). */
     post_logout_redirect_uri: postLogoutRedirectUri,
+    /** The Keycloak realm whose import created it (only that realm's re-imports replace it); null: made here. */
+    imported_from: provider.imported_from == null ? null : { kind: provider.imported_from.kind, realm: provider.imported_from.realm },
     created_at: provider.created_at.toISOString(),
     updated_at: provider.updated_at.toISOString(),
   };

@@ -30,7 +30,8 @@ export interface VerificationSender {
 
 // A role or group named here is created if new (roles.ensure): the names' rule (labels.ts) holds.
 const label = z.string().trim().min(1).max(128).refine((name) => !hasHiddenCharacter(name), says('hidden_character'));
-const optionalText = z.string().max(256).nullable().optional();
+// The names (OpenID standard claims) read like the other profile texts: no hidden character (src/accounts/profile-attributes.ts).
+const optionalText = z.string().max(256).refine((value) => !hasHiddenCharacter(value), says('hidden_character')).nullable().optional();
 
 /** What the user must do at their next sign-in (src/accounts/required-actions.ts): a bad name is refused by name. */
 const requiredActionsField = z

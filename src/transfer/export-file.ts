@@ -1,27 +1,22 @@
-import { z } from 'zod';
-import type { StoredUser } from '../accounts/user-model.ts';
-import { REQUIRED_ACTIONS } from '../accounts/required-actions.ts';
-import { storedProfileAttributes } from '../accounts/profile-attributes.ts';
-import { storedCustomAttributes } from '../accounts/custom-attributes.ts';
-import type { ExportedClient } from '../clients/repository.ts';
 import { CONSOLE_CLIENT_ID } from '../clients/console-client.ts';
 import { ACCOUNT_CLIENT_ID } from '../clients/account-client.ts';
-import { enrolmentKeeper } from '../mfa/enrolment.ts';
-import type { TotpImportOutcome } from '../mfa/factors.ts';
-import { TOTP_ALGORITHMS, TOTP_DIGITS } from '../mfa/totp.ts';
 import type { GatehouseServices } from '../services.ts';
+import { exportedClaimScope } from './claim-scopes-section.ts';
+import type { ExportCounts } from './import-file.ts';
 import { writeJsonObject } from './json-stream.ts';
-import { nestedDeeperThan } from '../errors/nesting.ts';
-import { says } from '../errors/problems.ts';
-import { MAX_KEYCLOAK_NESTING } from '../keycloak/nesting.ts';
+import { EXPORT_FORMAT, EXPORT_VERSION } from './sections.ts';
+import { exportedSettings, settingsCount } from './settings-section.ts';
+import { exportedProviders } from './upstream-section.ts';
 
-export const EXPORT_FORMAT = 'gatehouse-export';
+export { checkExport, importAll, type ExportCounts, type ImportSummary } from './import-file.ts';
+
+export { EXPORT_FORMAT, EXPORT_VERSION } from './sections.ts';
 /** The header of a clear export (`--unencrypted`): the file itself is readable. */
 export const EXPORT_WARNING =
-  'This file holds password hashes, client secrets and authenticator-app (TOTP) secrets in the clear. Keep it private (mode 0600), move it only over encrypted channels, delete it after use.';
+  "This file holds password hashes, client secrets (applications' and upstream providers', with their private keys) and authenticator-app (TOTP) secrets in the clear. Keep it private (mode 0600), move it only over encrypted channels, delete it after use.";
 /** The header inside an encrypted export: read only by whoever decrypted it, and it says what they now hold. */
 export const DECRYPTED_EXPORT_WARNING =
-  'Decrypted from a passphrase-encrypted export: this text holds password hashes, client secrets and authenticator-app (TOTP) secrets in the clear, as the encrypted file does not. Keep the encrypted file, not this text; if it must be written out, keep it private (mode 0600) and delete it after use.';
+  "Decrypted from a passphrase-encrypted export: this text holds password hashes, client secrets (applications' and upstream providers', with their private keys) and authenticator-app (TOTP) secrets in the clear, as the encrypted file does not. Keep the encrypted file, not this text; if it must be written out, keep it private (mode 0600) and delete it after use.";
 
 const iso = (value: Date | null) => value?.toISOString() ?? null;
 
@@ -42,16 +37,27 @@ async function* mapped<T, U>(items: AsyncIterable<T>, map: (item: T) => U | unde
 }
 
 /**
- * `gatehouse export`: everything an operator manages, as one JSON document, with users' second
- * factors and consents. Secrets are opened for the file (client secrets, authenticator apps'
- * secrets) and sealed again by the import under the target's GATEHOUSE_SECRET; recovery codes
- * travel as their HMACs, which only a deployment with the same key can check (`recovery_code_key`).
- * Written as it is read: clients, users, second factors, passkeys and consents come from database
- * cursors a batch at a time (src/storage/read-batches.ts), so the memory it takes does not grow
- * with them. Resolves to what it wrote, by kind.
+ * `gatehouse export`: everything an operator manages, as one JSON document: APIs, roles, groups,
+ * claim scopes, clients, upstream providers, users with their second factors, passkeys, upstream
+ * links and consents, Keycloak realms' contexts and the runtime settings operators changed.
+ * Secrets are opened for the file (client secrets, upstream providers' client secrets and private
+ * keys, authenticator apps' secrets) and sealed again by the import under the target's
+ * GATEHOUSE_SECRET; recovery codes travel as their HMACs, which only a deployment with the same key
+ * can check (`recovery_code_key`). Written as it is read: clients, users, second factors,
+ * passkeys, upstream links and consents come from database cursors a batch at a time
+ * (src/storage/read-batches.ts), so the memory it takes does not grow with them; the rest (a
+ * handful to a few hundred each) is read first. Resolves to what it wrote, by kind.
  */
 export async function exportAll(services: GatehouseServices, issuer: string, target: ExportTarget): Promise<ExportCounts> {
-  const [allApis, roles, groups, keycloakRealms] = await Promise.all([services.apis.list(), services.roles.list(), services.groups.list(), services.keycloakRealms.exportAll()]);
+  const [allApis, roles, groups, keycloakRealms, claimScopes, providers, settings] = await Promise.all([
+    services.apis.list(),
+    services.roles.list(),
+    services.groups.list(),
+    services.keycloakRealms.exportAll(),
+    services.claimScopes.list(),
+    exportedProviders(services.upstream),
+    exportedSettings(services.runtimeSettings),
+  ]);
   const apis = allApis.filter((api) => api.identifier !== services.adminAudience);
   // The console's and the account page's clients are built in: every instance ensures its own at startup.
   // Consents go with the clients written (ids only, collected as they pass).
@@ -64,11 +70,12 @@ export async function exportAll(services: GatehouseServices, issuer: string, tar
   const counts = await writeJsonObject(
     [
       ['format', EXPORT_FORMAT],
-      ['version', 1],
+      ['version', EXPORT_VERSION],
       ['warning', target.encrypted ? DECRYPTED_EXPORT_WARNING : EXPORT_WARNING],
       ['contains_password_hashes', true],
       ['contains_client_secrets', true],
       ['contains_totp_secrets', true],
+      ['contains_upstream_secrets', true],
       ['exported_at', new Date().toISOString()],
       ['issuer', issuer],
       ['admin_audience', services.adminAudience],
@@ -76,10 +83,13 @@ export async function exportAll(services: GatehouseServices, issuer: string, tar
       ['apis', apis],
       ['roles', roles.map((role) => ({ name: role.name, description: role.description }))],
       ['groups', groups.map((group) => ({ name: group.name, description: group.description }))],
+      ['claim_scopes', claimScopes.map(exportedClaimScope)],
       ['clients', clients],
+      ['upstream_providers', providers],
       ['users', mapped(services.users.exportEach(), (user) => ({ ...user, passwordChangedAt: iso(user.passwordChangedAt), lastLoginAt: iso(user.lastLoginAt), createdAt: user.createdAt.toISOString(), updatedAt: user.updatedAt.toISOString() }))],
       ['second_factors', mapped(services.factors.exportEach(), (one) => ({ ...one, totp: one.totp === null ? null : { ...one.totp, confirmedAt: one.totp.confirmedAt.toISOString() } }))],
       ['passkeys', mapped(services.passkeys.exportEach(), (passkey) => ({ ...passkey, createdAt: passkey.createdAt.toISOString(), lastUsedAt: iso(passkey.lastUsedAt) }))],
+      ['upstream_links', mapped(services.upstream.eachLink(), (link) => ({ ...link, createdAt: link.createdAt.toISOString(), lastSignInAt: iso(link.lastSignInAt) }))],
       [
         'consents',
         mapped(services.consents.exportEach(), ({ accountId, createdAt, updatedAt, ...record }) =>
@@ -88,6 +98,8 @@ export async function exportAll(services: GatehouseServices, issuer: string, tar
       ],
       // What an imported Keycloak realm's users files are mapped with (src/keycloak/realm-contexts.ts): role and group definitions, client ids, provider aliases; nothing secret.
       ['keycloak_realms', keycloakRealms.map(({ updatedAt, ...context }) => ({ ...context, updatedAt: updatedAt.toISOString() }))],
+      // Last: what the import writes last (they may name the roles and groups above).
+      ['settings', settings],
     ],
     target.encrypted ? 0 : 2,
     target.write,
@@ -103,302 +115,10 @@ export async function exportAll(services: GatehouseServices, issuer: string, tar
     passkeys: counts.passkeys!,
     consents: counts.consents!,
     keycloak_realms: keycloakRealms.length,
+    claim_scopes: claimScopes.length,
+    upstream_providers: providers.length,
+    upstream_links: counts.upstream_links!,
+    settings: settingsCount(settings),
   };
 }
 
-const date = z.iso.datetime({ offset: true });
-
-/*
- * Nesting: values the file holds as they are (a client's metadata, a Keycloak realm's context) go to
- * writers that recurse (the BSON serializer, JSON.stringify) and overflow the stack a few thousand
- * levels down — after everything before them was written. Refused by the check instead (the dry run
- * too), naming them: no client's metadata nests deeper than a few levels (jwks: 5), and a realm's
- * context nests no deeper than the Keycloak import takes (MAX_KEYCLOAK_NESTING), so what it imported exports.
- */
-const MAX_METADATA_NESTING = 32;
-const notDeeperThan = (max: number) => [(value: unknown) => !nestedDeeperThan(value, max), says('too_deep', { max })] as const;
-const importSchema = z.object({
-  format: z.literal(EXPORT_FORMAT),
-  version: z.literal(1),
-  admin_audience: z.string(),
-  apis: z.array(
-    z.object({
-      identifier: z.string(),
-      name: z.string(),
-      scopes: z.array(z.string()),
-      format: z.enum(['jwt', 'opaque']),
-      alg: z.enum(['RS256', 'ES256']),
-      accessTokenTtl: z.number(),
-      includeRoles: z.boolean(),
-      includeGroups: z.boolean(),
-      tokenClaims: z.enum(['gatehouse', 'keycloak']).optional(),
-      clientId: z.string().optional(),
-    }),
-  ),
-  roles: z.array(z.object({ name: z.string().min(1), description: z.string() })),
-  groups: z.array(z.object({ name: z.string().min(1), description: z.string() })),
-  clients: z.array(
-    z.object({
-      clientId: z.string().min(1),
-      displayName: z.string(),
-      firstParty: z.boolean(),
-      allowedApis: z.array(z.string()),
-      webOrigins: z.array(z.string()),
-      admin: z.boolean(),
-      metadata: z.record(z.string(), z.unknown()).refine(...notDeeperThan(MAX_METADATA_NESTING)),
-      secret: z.string().nullable(),
-      // The Keycloak realm an import created the client from (a re-import of that realm may replace it); files written before the mark existed have none.
-      importedFrom: z.strictObject({ kind: z.literal('keycloak'), realm: z.string().min(1) }).optional(),
-      createdAt: date,
-      updatedAt: date,
-    }),
-  ),
-  users: z.array(
-    z.object({
-      _id: z.string().min(1),
-      username: z.string(),
-      usernameKey: z.string(),
-      email: z.string().nullable(),
-      emailKey: z.string(),
-      emailVerified: z.boolean(),
-      givenName: z.string().nullable(),
-      familyName: z.string().nullable(),
-      name: z.string().nullable(),
-      attributes: storedProfileAttributes.optional(),
-      customAttributes: storedCustomAttributes.optional(),
-      roles: z.array(z.string()),
-      groups: z.array(z.string()),
-      disabled: z.boolean(),
-      // What the user must do at their next sign-in (a temporary password's update_password among them); files written before required actions existed have none.
-      requiredActions: z.array(z.enum(REQUIRED_ACTIONS)).optional(),
-      // Decides whom GATEHOUSE_REQUIRE_VERIFIED_EMAIL=self-registered stops.
-      selfRegistered: z.boolean().optional(),
-      // The Keycloak realm an import created the user from (a re-import of that realm may update it); files written before the mark existed have none.
-      importedFrom: z.strictObject({ kind: z.literal('keycloak'), realm: z.string().min(1) }).optional(),
-      passwordHash: z.string().min(1).nullable(),
-      passwordChangedAt: date.nullable(),
-      lastLoginAt: date.nullable(),
-      createdAt: date,
-      updatedAt: date,
-    }),
-  ),
-  // Files written before second factors and consents were exported have none of these.
-  issuer: z.string().optional(),
-  recovery_code_key: z.string().optional(),
-  second_factors: z
-    .array(
-      z.object({
-        userId: z.string().min(1),
-        totp: z
-          .object({
-            secret: z.string().regex(/^[A-Z2-7]{16,}=*$/),
-            algorithm: z.enum(TOTP_ALGORITHMS),
-            digits: z.number().int().min(TOTP_DIGITS.min).max(TOTP_DIGITS.max),
-            period: z.number().int().min(1).max(300),
-            confirmedAt: date,
-          })
-          .nullable(),
-        lastTotpStep: z.number().int().min(0),
-        recoveryCodes: z.array(z.string().min(1)),
-      }),
-    )
-    .default([]),
-  passkeys: z
-    .array(
-      z.object({
-        id: z.string().min(1),
-        userId: z.string().min(1),
-        publicKey: z.string().min(1),
-        counter: z.number().int().min(0),
-        transports: z.array(z.string()),
-        name: z.string(),
-        deviceType: z.string().min(1),
-        createdAt: date,
-        lastUsedAt: date.nullable(),
-      }),
-    )
-    .default([]),
-  consents: z
-    .array(
-      z.object({
-        userId: z.string().min(1),
-        clientId: z.string().min(1),
-        scopes: z.array(z.string()),
-        claims: z.array(z.string()),
-        resources: z.record(z.string(), z.array(z.string())),
-        createdAt: date,
-        updatedAt: date,
-      }),
-    )
-    .default([]),
-  // Files written before Keycloak realms' contexts were exported have none.
-  keycloak_realms: z
-    .array(
-      z.object({
-        realm: z.string().min(1),
-        defaultRole: z.string(),
-        roles: z.object({ realm: z.array(z.unknown()), client: z.record(z.string(), z.array(z.unknown())) }),
-        groups: z.array(z.unknown()),
-        clients: z.array(z.string()),
-        aliases: z.record(z.string(), z.string()),
-        updatedAt: date,
-      }).refine(...notDeeperThan(MAX_KEYCLOAK_NESTING)),
-    )
-    .default([]),
-});
-
-type Counts = { created: number; updated: number };
-
-/** What an export holds, by kind: the counts `gatehouse export` prints. */
-export type ExportCounts = Record<'apis' | 'roles' | 'groups' | 'clients' | 'users' | 'second_factors' | 'passkeys' | 'consents' | 'keycloak_realms', number>;
-
-/**
- * `gatehouse import --dry-run`: the document checked as the import checks it, and what it holds —
- * nothing read from or written to a database (a backup's passphrase and contents can be verified
- * anywhere).
- */
-export function checkExport(document: unknown): ExportCounts {
-  return exportCounts(importSchema.parse(document));
-}
-
-/** How many of each kind a document checked for import holds. */
-export function exportCounts(data: Readonly<Record<keyof ExportCounts, readonly unknown[]>>): ExportCounts {
-  return {
-    apis: data.apis.length,
-    roles: data.roles.length,
-    groups: data.groups.length,
-    clients: data.clients.length,
-    users: data.users.length,
-    second_factors: data.second_factors.length,
-    passkeys: data.passkeys.length,
-    consents: data.consents.length,
-    keycloak_realms: data.keycloak_realms.length,
-  };
-}
-
-export type ImportSummary = {
-  readonly apis: Counts;
-  readonly roles: Counts;
-  readonly groups: Counts;
-  readonly clients: Counts;
-  readonly users: Counts;
-  readonly second_factors: {
-    /** Authenticator apps: taken (new, or newer than the user's here), already there, or left for a newer one enrolled here. */
-    readonly totp: Record<TotpImportOutcome, number>;
-    /** Users whose recovery codes were written; users whose codes stay behind (another GATEHOUSE_SECRET: they cannot be checked here). */
-    readonly recovery_codes: { users: number; not_carried: number };
-    /** `not_carried`: passkeys made for another host (WebAuthn's RP ID), which browsers would not use here. */
-    readonly passkeys: Counts & { conflicts: number; not_carried: number };
-  };
-  /** Consent records written or added to. */
-  consents: number;
-  /** Keycloak realms' contexts (src/keycloak/realm-contexts.ts): their users files can be imported here on their own. */
-  readonly keycloak_realms: Counts;
-};
-
-/**
- * `gatehouse import`: idempotent (objects are matched by their keys and replaced), secrets
- * re-sealed under this deployment's GATEHOUSE_SECRET, user ids (`sub`) and client ids kept.
- * The source's admin API audience is mapped onto this deployment's. Second factors never go
- * backwards: an app, passkey or recovery codes the user has here since the export stay.
- */
-export async function importAll(services: GatehouseServices, document: unknown, issuer: string): Promise<ImportSummary> {
-  const data = importSchema.parse(document);
-  const count0 = () => ({ created: 0, updated: 0 });
-  const summary: ImportSummary = {
-    apis: count0(),
-    roles: count0(),
-    groups: count0(),
-    clients: count0(),
-    users: count0(),
-    second_factors: { totp: { imported: 0, unchanged: 0, kept: 0 }, recovery_codes: { users: 0, not_carried: 0 }, passkeys: { ...count0(), conflicts: 0, not_carried: 0 } },
-    consents: 0,
-    keycloak_realms: count0(),
-  };
-  const count = (kind: 'apis' | 'roles' | 'groups' | 'clients' | 'users' | 'keycloak_realms', outcome: 'created' | 'updated') => (summary[kind][outcome] += 1);
-
-  for (const api of data.apis) {
-    if ((await services.apis.find(api.identifier)) === undefined) {
-      await services.apis.create(api);
-      count('apis', 'created');
-    } else {
-      const { identifier, clientId: _clientId, ...rest } = api;
-      await services.apis.update(identifier, rest);
-      count('apis', 'updated');
-    }
-  }
-  for (const [kind, list] of [['roles', data.roles], ['groups', data.groups]] as const) {
-    const directory = kind === 'roles' ? services.roles : services.groups;
-    for (const label of list) {
-      const existed = (await directory.get(label.name)) !== undefined;
-      if (!existed) await directory.create(label.name, label.description);
-      count(kind, existed ? 'updated' : 'created');
-    }
-  }
-  const mapAudience = (list: readonly string[]) => list.map((api) => (api === data.admin_audience ? services.adminAudience : api));
-  for (const client of data.clients) {
-    const metadata = { ...client.metadata };
-    if (metadata.default_api === data.admin_audience) metadata.default_api = services.adminAudience;
-    const exported: ExportedClient = { ...client, allowedApis: mapAudience(client.allowedApis), metadata };
-    count('clients', await services.clients.importOne(exported));
-  }
-
-  // Recovery codes are HMACs under a key from GATEHOUSE_SECRET: another secret cannot check them.
-  const codesCarried = data.recovery_code_key === services.factors.recoveryKeyId;
-  // A passkey belongs to a host (WebAuthn's RP ID): browsers offer it nowhere else.
-  const passkeysCarried = data.issuer !== undefined && URL.canParse(data.issuer) && new URL(data.issuer).hostname === new URL(issuer).hostname;
-  const factorsOf = new Map(data.second_factors.map((one) => [one.userId, one]));
-  const passkeysOf = new Map<string, typeof data.passkeys>();
-  for (const passkey of data.passkeys) passkeysOf.set(passkey.userId, [...(passkeysOf.get(passkey.userId) ?? []), passkey]);
-  const enrolled = async (id: string) => (await services.factors.status(id)).enrolled || (await services.passkeys.list(id)).length > 0;
-  const syncEnrolment = enrolmentKeeper(services);
-  for (const user of data.users) {
-    const factors = factorsOf.get(user._id);
-    const passkeys = passkeysOf.get(user._id) ?? [];
-    // The flag the user will have: the factors held here, and those the file brings.
-    const secondFactor = (await enrolled(user._id)) || (factors?.totp ?? null) !== null || (passkeysCarried && passkeys.length > 0);
-    const stored: StoredUser = {
-      ...user,
-      secondFactor,
-      passwordChangedAt: user.passwordChangedAt === null ? null : new Date(user.passwordChangedAt),
-      lastLoginAt: user.lastLoginAt === null ? null : new Date(user.lastLoginAt),
-      createdAt: new Date(user.createdAt),
-      updatedAt: new Date(user.updatedAt),
-    };
-    count('users', await services.users.importOne(stored));
-    if (factors !== undefined) await restoreFactors(services, factors, codesCarried, summary);
-    for (const passkey of passkeys) {
-      if (!passkeysCarried) summary.second_factors.passkeys.not_carried += 1;
-      else {
-        const outcome = await services.passkeys.restore({ ...passkey, createdAt: new Date(passkey.createdAt), lastUsedAt: passkey.lastUsedAt === null ? null : new Date(passkey.lastUsedAt) });
-        summary.second_factors.passkeys[outcome === 'conflict' ? 'conflicts' : outcome] += 1;
-      }
-    }
-    // A factor enrolled or removed while the document was written, or one the file could not bring: the flag follows the factors.
-    if ((await enrolled(user._id)) !== secondFactor) await syncEnrolment(user._id);
-  }
-
-  const users = new Set(data.users.map((user) => user._id));
-  const clients = new Set(data.clients.map((client) => client.clientId));
-  for (const { userId, clientId, scopes, claims, resources, createdAt, updatedAt } of data.consents) {
-    if (!users.has(userId) || !clients.has(clientId)) continue;
-    await services.consents.add(userId, clientId, { scopes, claims, resources: mapAudienceKeys(resources, data.admin_audience, services.adminAudience) }, { createdAt: new Date(createdAt), updatedAt: new Date(updatedAt) });
-    summary.consents += 1;
-  }
-  for (const { updatedAt, ...context } of data.keycloak_realms) count('keycloak_realms', await services.keycloakRealms.restore({ ...context, updatedAt: new Date(updatedAt) }));
-  return summary;
-}
-
-type ImportedFactors = z.infer<typeof importSchema>['second_factors'][number];
-
-async function restoreFactors(services: GatehouseServices, factors: ImportedFactors, codesCarried: boolean, summary: ImportSummary): Promise<void> {
-  const restored = await services.factors.restore({ ...factors, totp: factors.totp === null ? null : { ...factors.totp, confirmedAt: new Date(factors.totp.confirmedAt) } }, { recoveryCodes: codesCarried });
-  if (restored.totp !== null) summary.second_factors.totp[restored.totp] += 1;
-  if (restored.recoveryCodes > 0) summary.second_factors.recovery_codes.users += 1;
-  else if (!codesCarried && factors.recoveryCodes.length > 0) summary.second_factors.recovery_codes.not_carried += 1;
-}
-
-/** A consent to the source's admin API is one to this deployment's. */
-function mapAudienceKeys(resources: Readonly<Record<string, string[]>>, from: string, to: string): Record<string, string[]> {
-  return Object.fromEntries(Object.entries(resources).map(([resource, scopes]) => [resource === from ? to : resource, scopes]));
-}

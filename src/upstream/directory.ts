@@ -40,7 +40,7 @@ interface StoredLink {
 export interface UpstreamProvider extends UpstreamSettings {
   readonly has_secret: boolean;
   readonly has_private_key: boolean;
-  /** Set by a Keycloak import that created it (or took it as its realm's); absent for one an operator created. Never shown (showUpstream). */
+  /** Set by a Keycloak import that created it (or took it as its realm's); absent for one an operator created. Shown to operators as imported_from (showUpstream). */
   readonly imported_from?: ImportedFrom;
   readonly created_at: Date;
   readonly updated_at: Date;
@@ -81,6 +81,12 @@ export interface UpstreamDirectory {
   /** Removes the provider and every link to it; false when there was none. */
   remove(alias: string): Promise<boolean>;
   credentials(alias: string): Promise<UpstreamCredentials>;
+  /**
+   * A provider as an export file holds it (src/transfer/upstream-section.ts): created, or replaced
+   * whole — its settings, secrets (sealed under this deployment's key), import mark (absent: none)
+   * and dates; the links to it stay.
+   */
+  restore(provider: RestoredProvider): Promise<'created' | 'updated'>;
 
   findLink(alias: string, subject: string): Promise<UpstreamLink | undefined>;
   /** Throws ConflictError when the upstream identity is already linked (to anyone). */
@@ -90,6 +96,22 @@ export interface UpstreamDirectory {
   unlink(userId: string, alias: string, subject: string): Promise<boolean>;
   /** Every link of a user, e.g. when the user is deleted. */
   unlinkAll(userId: string): Promise<number>;
+  /** Every link, a batch at a time from a cursor, by id (`gatehouse export`). */
+  eachLink(): AsyncIterable<UpstreamLink>;
+  /**
+   * A link as an export file holds it, with its dates: `conflict` when the upstream identity is
+   * linked to another user here (that link stays), `unchanged` when to this one.
+   */
+  restoreLink(link: UpstreamLink): Promise<'created' | 'unchanged' | 'conflict'>;
+}
+
+/** A provider with its secrets in the clear and its dates (an export file's). */
+export interface RestoredProvider extends UpstreamSettings {
+  readonly clientSecret: string | null;
+  readonly privateKeyJwk: Record<string, unknown> | null;
+  readonly importedFrom?: ImportedFrom | undefined;
+  readonly createdAt: Date;
+  readonly updatedAt: Date;
 }
 
 /** Some settings, or how to get them from the provider as stored. */
@@ -108,6 +130,8 @@ const PROVIDERS = 'upstream_providers';
 const LINKS = 'upstream_links';
 
 const linkId = (alias: string, subject: string) => `${alias} ${subject}`;
+/** Links read a batch at a time by eachLink. */
+const LINK_BATCH = 500;
 
 function toProvider(doc: StoredProvider): UpstreamProvider {
   const { _id, secret_sealed, private_key_sealed, ...settings } = doc;
@@ -184,6 +208,22 @@ export function createUpstreamDirectory({ mongo, box, now = () => new Date(), lo
         privateKeyJwk: doc?.private_key_sealed == null ? undefined : (JSON.parse(box.open(doc.private_key_sealed, `key:${alias}`)) as Record<string, unknown>),
       };
     },
+    restore: ({ clientSecret, privateKeyJwk, importedFrom, createdAt, updatedAt, ...settings }) =>
+      locks.hold(lockKey(PROVIDERS, settings.alias), async () => {
+        const { alias } = settings;
+        const doc: StoredProvider = {
+          ...settings,
+          _id: alias,
+          secret_sealed: null,
+          private_key_sealed: null,
+          ...sealed(alias, { clientSecret, privateKeyJwk }),
+          ...(importedFrom === undefined ? {} : { imported_from: { kind: importedFrom.kind, realm: importedFrom.realm } }),
+          created_at: createdAt,
+          updated_at: updatedAt,
+        };
+        const { upsertedCount } = await providers().replaceOne({ _id: alias }, doc, { upsert: true });
+        return upsertedCount > 0 ? 'created' : 'updated';
+      }),
 
     async findLink(alias, subject) {
       const doc = await links().findOne({ _id: linkId(alias, subject) });
@@ -214,6 +254,21 @@ export function createUpstreamDirectory({ mongo, box, now = () => new Date(), lo
     async unlinkAll(userId) {
       const { deletedCount } = await links().deleteMany({ user_id: userId });
       return deletedCount;
+    },
+    async *eachLink() {
+      for await (const doc of links().find({}).sort({ _id: 1 }).batchSize(LINK_BATCH)) yield toLink(doc);
+    },
+    async restoreLink(link) {
+      const doc: StoredLink = { _id: linkId(link.provider, link.subject), provider: link.provider, subject: link.subject, user_id: link.userId, label: link.label, created_at: link.createdAt, last_sign_in_at: link.lastSignInAt };
+      try {
+        await links().insertOne(doc);
+      } catch (error) {
+        if (!isDuplicateKey(error)) throw error;
+        const held = await links().findOne({ _id: doc._id }, { projection: { user_id: 1 } });
+        return held?.user_id === link.userId ? 'unchanged' : 'conflict';
+      }
+      await removeRowsOfDeletedUsers(mongo.db!, LINKS, 'user_id', [link.userId]);
+      return 'created';
     },
   };
 }

@@ -1,6 +1,6 @@
 import type { Accounts, User } from '../accounts/accounts.ts';
 import { DuplicateUserError, InvalidUserError } from '../accounts/errors.ts';
-import { domainKey, emailKey, validEmail } from '../accounts/normalize.ts';
+import { domainKey, emailKey, hasHiddenCharacter, validEmail } from '../accounts/normalize.ts';
 import { profileAttributesInput } from '../accounts/profile-attributes.ts';
 import type { UserAdmin } from '../accounts/user-admin.ts';
 import { ACCOUNT_CLIENT_ID } from '../clients/account-client.ts';
@@ -124,6 +124,9 @@ interface NewAccountFields {
 const OPTIONAL_FIELDS = ['email', 'name', 'picture'] as const;
 const isOptional = (field: string): field is (typeof OPTIONAL_FIELDS)[number] => (OPTIONAL_FIELDS as readonly string[]).includes(field);
 
+/** The username Keycloak gives a client's service account, and Keycloak-shaped service tokens carry (keycloakClientTokenClaims). */
+const SERVICE_ACCOUNT_PREFIX = 'service-account-';
+
 /** A local name holds at most this many UTF-16 units (src/accounts/accounts.ts). */
 const NAME_MAX = 256;
 
@@ -140,8 +143,8 @@ function clipText(value: string, max: number): string {
 
 /**
  * What a new account takes from the upstream profile, made storable: a name longer than a local
- * name may be is shortened (it is only a display name), an email or a picture the local rules
- * refuse is left out (a shortened address or URL would be someone else's).
+ * name may be is shortened (it is only a display name), a name with a hidden character, an email or
+ * a picture the local rules refuse is left out (a shortened address or URL would be someone else's).
  */
 function newAccountFields(pending: PendingIdentity): NewAccountFields {
   const fields: NewAccountFields = {};
@@ -152,7 +155,8 @@ function newAccountFields(pending: PendingIdentity): NewAccountFields {
       // Not an address Gatehouse can keep (too long, malformed): the account has none.
     }
   }
-  if (pending.name !== undefined) fields.name = clipText(pending.name, NAME_MAX);
+  // A control or invisible format character (a U+202E reverses what follows) is refused in every name someone picks: left out.
+  if (pending.name !== undefined && !hasHiddenCharacter(pending.name)) fields.name = clipText(pending.name, NAME_MAX);
   if (pending.picture !== undefined && profileAttributesInput.picture.safeParse(pending.picture).success) fields.picture = pending.picture;
   return fields;
 }
@@ -212,11 +216,15 @@ export function upstreamLinking({ directory, accounts, users, audit }: UpstreamL
   }
 
   async function freeUsername(wanted: string | undefined, email: string | undefined, provider: string): Promise<string> {
-    const base = (wanted ?? email?.slice(0, email.indexOf('@')) ?? provider)
-      .normalize('NFKC')
-      .replace(/[^\p{L}\p{N}._-]+/gu, '-')
-      .replace(/^-+|-+$/g, '')
-      .slice(0, 48) || provider;
+    const picked =
+      (wanted ?? email?.slice(0, email.indexOf('@')) ?? provider)
+        .normalize('NFKC')
+        .replace(/[^\p{L}\p{N}._-]+/gu, '-')
+        .replace(/^-+|-+$/g, '')
+        .slice(0, 48) || provider;
+    // Keycloak-shaped client_credentials tokens name their client `service-account-<client id>`
+    // (src/oidc/keycloak-claims.ts), which apps tell a service by: no upstream account picks that name.
+    const base = picked.toLowerCase().startsWith(SERVICE_ACCOUNT_PREFIX) ? `user-${picked}` : picked;
     if ((await accounts.findByLogin(base)) === undefined) return base;
     for (let attempt = 0; attempt < 5; attempt += 1) {
       const candidate = `${base}-${Math.random().toString(36).slice(2, 8)}`;

@@ -82,6 +82,7 @@ export async function openUpstreamProviderList(deps: UpstreamProviderListDeps): 
     create: (settings, secrets, mark) => announcing(() => source.create(settings, secrets, mark)),
     update: (alias, settings, secrets, mark) => announcing(() => source.update(alias, settings, secrets, mark)),
     remove: (alias) => announcing(() => source.remove(alias)),
+    restore: (provider) => announcing(() => source.restore(provider)),
   };
 
   return {

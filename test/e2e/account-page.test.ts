@@ -188,6 +188,64 @@ describe('account page (headless Chromium)', function () {
     expect((await gatehouse.services.accounts.findById(cast.user.id))!.email).to.equal(current);
   });
 
+  /** The account client's authorization requests a page makes, by their `prompt` ('' for none). */
+  function authorizationPrompts(tab: Page): string[] {
+    const prompts: string[] = [];
+    tab.on('request', (request) => {
+      const url = new URL(request.url());
+      if (request.isNavigationRequest() && url.searchParams.get('client_id') === ACCOUNT_CLIENT_ID && url.searchParams.has('code_challenge')) prompts.push(url.searchParams.get('prompt') ?? '');
+    });
+    return prompts;
+  }
+
+  it("arriving with the provider's session live (signed in in another tab) signs in without a click, at the section asked for, as Keycloak's account console does", async () => {
+    // A user of its own: the journey's user keeps no session besides the page's (the password change counts them).
+    const username = 'tab-hopper';
+    await gatehouse.services.accounts.createUser({ username, password: PASSWORD, email: 'tab-hopper@example.com', emailVerified: true });
+    const browsing = await browser.newContext({ locale: 'en-US' });
+    try {
+      const first = await browsing.newPage();
+      await first.goto(accountUrl);
+      await first.getByRole('button', { name: 'Sign in' }).click();
+      await first.waitForSelector('#username');
+      await first.fill('#username', username);
+      await first.fill('#password', PASSWORD);
+      await first.click('button.primary');
+      await first.locator('header .user').waitFor();
+      // A new tab has no tokens of the page's own (they live in the tab's sessionStorage); the provider's session cookie is there.
+      const second = await browsing.newPage();
+      const prompts = authorizationPrompts(second);
+      await second.goto(`${accountUrl}#/security`);
+      await second.locator('nav a[href="#/security"][aria-current="page"]').waitFor();
+      await second.locator('main h1').waitFor();
+      expect(new URL(second.url()).hash).to.equal('#/security');
+      expect(prompts, 'one silent authorization request (prompt=none), no page shown').to.deep.equal(['none']);
+    } finally {
+      await browsing.close();
+    }
+  });
+
+  it('a visitor with no session at the provider: one silent try, then the sign-in page as before (no error, no loop); its button shows the hosted sign-in', async () => {
+    const browsing = await browser.newContext({ locale: 'en-US' });
+    try {
+      const tab = await browsing.newPage();
+      const prompts = authorizationPrompts(tab);
+      // Sent from an application (keycloak-js's accountManagement()): its link stays across the silent round trip.
+      const query = `?${new URLSearchParams({ referrer: cast.web.clientId, referrer_uri: REDIRECT_URI }).toString()}`;
+      await tab.goto(`${accountUrl}${query}`);
+      await tab.getByRole('button', { name: 'Sign in' }).waitFor();
+      expect(await tab.getByRole('alert').count(), 'login_required is no failure to report').to.equal(0);
+      expect(new URL(tab.url()).search, 'the error is gone from the address, the query that named the application is back').to.equal(query);
+      expect(await tab.getByTestId('referrer').getAttribute('href')).to.equal(REDIRECT_URI);
+      expect(prompts).to.deep.equal(['none']);
+      await tab.getByRole('button', { name: 'Sign in' }).click();
+      await tab.waitForSelector('#username');
+      expect(prompts, 'the button asks for the sign-in page').to.deep.equal(['none', '']);
+    } finally {
+      await browsing.close();
+    }
+  });
+
   it('says it is loading while a section waits for the account API (not a blank page)', async () => {
     // The section's call is held until the notice has been seen: no timing involved.
     let release!: () => void;

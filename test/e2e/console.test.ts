@@ -128,7 +128,13 @@ describe('admin console (headless Chromium)', () => {
     await page.getByRole('link', { name: clientId }).click();
     await page.getByRole('heading', { name: 'Client Nightly reports', level: 1 }).waitFor();
     expect(await seriousViolations(page)).to.deep.equal([]);
+    // Rotating asks first: until it is confirmed the app's secret keeps working.
     await page.getByRole('button', { name: 'Rotate secret' }).click();
+    const confirmRotation = page.getByRole('button', { name: 'Yes, replace the secret of Nightly reports now' });
+    await confirmRotation.waitFor();
+    expect(await page.getByTestId('client-secret').count()).to.equal(0);
+    expect(await tokenStatus(deploy.issuer, clientId, secret)).to.equal(200);
+    await confirmRotation.click();
     await page.getByTestId('client-secret').waitFor();
     const rotated = (await page.getByTestId('client-secret').textContent())!;
     expect(rotated).to.not.equal(secret);

@@ -119,10 +119,10 @@ describe('upstream logout in headless Chromium (a second Gatehouse upstream)', f
     // verified-owner rule would create this one without it and say so on a page first).
     await signInThrough('corp', 'sami');
     await page.goto(`${pair.downDeploy.issuer}/account/`);
-    // Signed in at Gatehouse already: the account page's sign-in comes straight back.
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    // Signed in at Gatehouse already: the account page signs in with no click (its silent sign-in).
     await page.getByRole('heading', { name: 'Profile', level: 1 }).waitFor();
     await page.getByRole('button', { name: 'Sign out' }).click();
+    // Signed out: the silent sign-in finds no session, the sign-in page shows.
     await page.getByRole('heading', { name: 'Manage your account' }).waitFor();
     expect(page.url()).to.equal(`${pair.downDeploy.issuer}/account/`);
     expect((await upstreamSilently('corp')).get('error'), 'the upstream session is gone').to.equal('login_required');

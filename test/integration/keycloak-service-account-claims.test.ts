@@ -50,4 +50,27 @@ describe("client_credentials tokens with Keycloak's claims name the service acco
     expect(plain).to.include({ client_id: 'plain-cron' });
     expect(plain).to.not.have.property('preferred_username');
   });
+
+  it("clientHost and clientAddress, the caller's address (Keycloak 26's service_account scope, a default scope of every service-account client), in the JWT and at introspection", async () => {
+    const config = await service({ client_id: 'addr-worker', token_claims: 'keycloak' });
+    const tokens = await oidc.clientCredentialsGrant(config, { resource: API });
+    const claims = decodeJwt(tokens.access_token);
+    // Keycloak writes the remote host into both (ClientCredentialsGrantType), an address without a name lookup.
+    expect(claims.clientAddress).to.be.a('string').and.match(/127\.0\.0\.1$/);
+    expect(claims.clientHost).to.equal(claims.clientAddress);
+    const introspected = await oidc.tokenIntrospection(config, tokens.access_token);
+    expect(introspected).to.include({ clientHost: claims.clientAddress, clientAddress: claims.clientAddress });
+  });
+
+  it('an API with Keycloak claims gets typ, azp, preferred_username and the service_account claims from a client with neither Keycloak claims nor service-account roles', async () => {
+    const keycloakApi = 'https://kc-api.example.com';
+    await gatehouse.services.apis.create({ identifier: keycloakApi, scopes: ['read'], tokenClaims: 'keycloak' });
+    const created = await callAdmin(gatehouse.url, token, 'POST', '/clients', { client_id: 'plain-caller', name: 'Plain caller', apis: [keycloakApi], grant_types: ['client_credentials'] });
+    expect(created.status, JSON.stringify(created.body)).to.equal(201);
+    const config = await relyingParty(deploy.issuer, 'plain-caller', created.body.client_secret as string);
+    const claims = decodeJwt((await oidc.clientCredentialsGrant(config, { resource: keycloakApi })).access_token);
+    expect(claims).to.include({ typ: 'Bearer', azp: 'plain-caller', client_id: 'plain-caller', preferred_username: 'service-account-plain-caller' });
+    expect(claims.clientAddress).to.be.a('string');
+    expect(claims).to.not.have.property('realm_access');
+  });
 });

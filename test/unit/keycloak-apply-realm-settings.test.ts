@@ -81,6 +81,19 @@ describe('a realm\'s settings applied (src/keycloak/apply-realm-settings.ts): on
     expect(await run({ interaction: 1800, brandName: "ACME's sign-in" })).to.deep.equal([]);
   });
 
+  it("reports a realm lifetime below Gatehouse's minimum even when Gatehouse runs with that minimum already (the realm's value is not what Gatehouse runs with)", async () => {
+    const planned = mapRealmSettings({ accessTokenLifespan: 10, accessCodeLifespan: 60 }, []);
+    const report = new KeycloakReportBuilder('r', true);
+    const lifetimes = { accessToken: 30, authorizationCode: 60, session: 86_400, refreshToken: 86_400, deviceCode: 600, interaction: 3600 };
+    await applyRealmSettings({ stores: [], update: async () => undefined, emailConfigured: true, lifetimes }, planned, true, report);
+    const notes = report.report.unmapped;
+    expect(notes.find((item) => item.name === 'accessTokenLifespan 10')?.reason).to.equal(
+      "environment only in Gatehouse: Gatehouse runs with GATEHOUSE_ACCESS_TOKEN_TTL=30 already; the realm's 10 is below what Gatehouse takes (at least 30): the nearest it takes",
+    );
+    // A realm value Gatehouse runs with: nothing to say.
+    expect(notes.find((item) => item.name.startsWith('accessCodeLifespan '))).to.equal(undefined);
+  });
+
   it("says where the realm's apps look for it: GATEHOUSE_KEYCLOAK_REALM when Gatehouse runs another layout or realm, GATEHOUSE_ISSUER when the realm had another Frontend URL", () => {
     expect(realmLayoutNotes('acme', undefined, 'https://sso.example.com/realms/acme')).to.deep.equal([]);
     expect(realmLayoutNotes('acme', 'https://sso.example.com', 'https://sso.example.com/realms/acme')).to.deep.equal([]);

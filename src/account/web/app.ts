@@ -1,7 +1,7 @@
 /// <reference lib="dom" />
 import type { ProfileResponse as Profile } from '../responses.ts';
 import { accountApi, ApiError } from './api.ts';
-import { beginSignIn, completeSignIn, forget, settingsFrom, signOut, stored, type AccountSettings } from './auth.ts';
+import { beginSignIn, completeSignIn, forget, settingsFrom, signOut, silentAttempted, stored, type AccountSettings } from './auth.ts';
 import { problem, type Section } from './common.ts';
 import { profilePage } from './profile.ts';
 import { referrerFrom, restoreQuery, type Referrer } from './referrer.ts';
@@ -93,7 +93,12 @@ async function route(settings: AccountSettings, profile: Profile): Promise<void>
   }
 }
 
-async function start(settings: AccountSettings): Promise<void> {
+/**
+ * Shows the user's account, or the sign-in page. `silently`: without tokens of its own, the page
+ * first asks the provider without showing a page (prompt=none) — a live session signs it in with
+ * no click; only a new visit does (never the load that comes back from a sign-in, so no loop).
+ */
+async function start(settings: AccountSettings, silently = false): Promise<void> {
   let profile: Profile | undefined;
   if (stored() !== undefined) profile = await accountApi(settings).get<Profile>('/profile').catch(() => undefined);
   const chosen = sessionStorage.getItem(LANGUAGE);
@@ -101,6 +106,10 @@ async function start(settings: AccountSettings): Promise<void> {
   await loadStrings(settings.assets, language);
   if (profile === undefined) {
     forget();
+    if (silently) {
+      render(shell(settings, undefined), h('p', { class: 'loading', role: 'status', 'data-testid': 'loading' }, t('loading')));
+      return beginSignIn(settings, { silent: true, locale: locale() });
+    }
     return signInPage(settings);
   }
   window.onhashchange = () => void route(settings, profile);
@@ -110,15 +119,18 @@ async function start(settings: AccountSettings): Promise<void> {
 async function boot(): Promise<void> {
   const settings = settingsFrom(document.body);
   referrer = referrerFrom(document.body);
+  const silent = silentAttempted();
+  let returned: boolean;
   try {
-    await completeSignIn(settings);
+    returned = (await completeSignIn(settings)) !== undefined;
   } catch (error) {
     await loadStrings(settings.assets, pickLocale([sessionStorage.getItem(LANGUAGE), ...navigator.languages]));
-    return signInPage(settings, error instanceof Error ? error.message : String(error));
+    // A silent try that found no session (login_required, …) is no failure: the sign-in page, as for any visitor.
+    return signInPage(settings, silent ? undefined : error instanceof Error ? error.message : String(error));
   } finally {
     restoreQuery(referrer);
   }
-  await start(settings);
+  await start(settings, !returned && !silent);
 }
 
 void boot();

@@ -23,10 +23,28 @@ const client = publicClient({ storageKey: 'gatehouse.account', scope: 'openid pr
 
 export const { stored, forget, completeSignIn, refresh, signOut } = client;
 
-/** Off to the hosted sign-in pages; `again` asks for a fresh sign-in even within a session. */
-export function beginSignIn(settings: AccountSettings, options: { again?: boolean; locale?: string } = {}): Promise<void> {
+const SILENT = 'gatehouse.account.silent';
+
+/**
+ * Off to the hosted sign-in pages; `again` asks for a fresh sign-in even within a session.
+ * `silent` (prompt=none) shows no page: the provider's live session signs the page in, as
+ * Keycloak's account console is signed in by its SSO session; without one it comes back with
+ * an error at once (silentAttempted() then tells the page not to report it, nor to try again).
+ */
+export function beginSignIn(settings: AccountSettings, options: { again?: boolean; locale?: string; silent?: boolean } = {}): Promise<void> {
   const parameters: Record<string, string> = {};
+  if (options.silent === true) {
+    parameters.prompt = 'none';
+    sessionStorage.setItem(SILENT, '1');
+  }
   if (options.again === true) parameters.max_age = '0';
   if (options.locale !== undefined) parameters.ui_locales = options.locale;
   return client.beginSignIn(settings, parameters);
+}
+
+/** Whether this load comes back from a silent sign-in (asked once: the mark is gone after). */
+export function silentAttempted(): boolean {
+  const attempted = sessionStorage.getItem(SILENT) !== null;
+  sessionStorage.removeItem(SILENT);
+  return attempted;
 }

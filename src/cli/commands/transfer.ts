@@ -39,7 +39,7 @@ async function writePrivate<T>(path: string, fill: (write: (piece: string) => vo
   }
 }
 
-const UNENCRYPTED_WARNING = 'holds password hashes, client secrets and authenticator-app (TOTP) secrets in the clear (--unencrypted): keep it off shared and object storage, or export with --passphrase-file FILE / --passphrase-stdin';
+const UNENCRYPTED_WARNING = "holds password hashes, client secrets (applications' and upstream providers', with their private keys) and authenticator-app (TOTP) secrets in the clear (--unencrypted): keep it off shared and object storage, or export with --passphrase-file FILE / --passphrase-stdin";
 
 /** gatehouse export --output FILE (--passphrase-file FILE | --passphrase-stdin | --unencrypted) */
 export const exportCommand = command({ options: { output: { type: 'string', short: 'o' }, unencrypted: { type: 'boolean' }, ...PASSPHRASE_OPTIONS }, arguments: [{ name: 'FILE', or: 'output' }] }, async (ctx, { values, positionals }) => {
@@ -64,7 +64,7 @@ export const exportCommand = command({ options: { output: { type: 'string', shor
     }),
   );
   if (!encrypted) ctx.warn?.(`warning: ${shown(path)} ${UNENCRYPTED_WARNING}`);
-  const protection = encrypted ? 'encrypted with the passphrase (argon2id, AES-256-GCM)' : 'NOT encrypted; it holds password hashes, client secrets and authenticator-app secrets';
+  const protection = encrypted ? 'encrypted with the passphrase (argon2id, AES-256-GCM)' : 'NOT encrypted; it holds password hashes, client secrets (upstream providers\' too) and authenticator-app secrets';
   ctx.out(ctx.json ? JSON.stringify({ file: path, encrypted, ...counts }) : `exported to ${path} (mode 0600; ${protection}): ${JSON.stringify(counts)}`);
 });
 
@@ -108,7 +108,12 @@ export const importCommand = command({ options: { input: { type: 'string', short
     return;
   }
   const summary = await withOperations(ctx, (ops) => ops.transfer.import(cliActor(), document, { encrypted }));
-  ctx.out(ctx.json ? JSON.stringify(summary) : `imported: ${JSON.stringify(summary)}`);
+  if (ctx.json) return ctx.out(JSON.stringify(summary));
+  ctx.out(`imported: ${JSON.stringify(summary)}`);
+  // What was left as it is, said in words too (the summary holds them).
+  for (const one of summary.settings.pinned) ctx.out(`  setting ${one.setting} pinned by ${one.variable}: left as the environment says, not the file's value`);
+  for (const conflict of summary.conflicts) ctx.out(`  conflict: ${conflict.kind} ${conflict.name}: ${conflict.reason}`);
+  if (summary.conflicts_total > summary.conflicts.length) ctx.out(`  … and ${summary.conflicts_total - summary.conflicts.length} more conflicts`);
 });
 
 /** The export inside an encrypted file, before anything is written: a wrong passphrase or a changed file stops the import here. */

@@ -2,6 +2,7 @@
 import type { ClaimScopeResponse as ClaimScope } from '../../claims/spec.ts';
 import { ApiError, type AdminApi } from './api.ts';
 import { checkField, currentLocale, deleteCard, facts, h, isolate, notice, render, selectField, showError, t, table, textField, when, type FieldDetail } from './ui.ts';
+import { importMarkFact } from './import-mark.ts';
 
 /**
  * Claim scopes (src/claims/, Keycloak's client scopes with User Attribute and Hardcoded claim
@@ -247,7 +248,7 @@ export async function claimScopePage(root: HTMLElement, api: AdminApi, name: str
     h('p', {}, h('a', { href: '#/claim-scopes' }, t('claimScope.back'))),
     h('h1', {}, t('claimScope.heading', { name })),
     message === undefined ? null : notice(message),
-    h('section', { class: 'card' }, facts([[t('claimScopes.col.name'), h('code', {}, scope.name)], [t('claimScope.updated'), when(scope.updated_at)]])),
+    h('section', { class: 'card' }, facts([[t('claimScopes.col.name'), h('code', {}, scope.name)], [t('claimScope.updated'), when(scope.updated_at)], ...importMarkFact(scope.imported_from)])),
     h('section', { class: 'card' }, form),
     deletion,
   );

@@ -1,7 +1,8 @@
 /// <reference lib="dom" />
 import type { CreatedClientResponse as Client } from '../../admin/responses.ts';
 import { ApiError, type AdminApi } from './api.ts';
-import { areaField, checkField, deleteCard, facts, h, hashQuery, lines, notice, pager, render, selectField, showError, t, table, textField, type FieldDetail } from './ui.ts';
+import { areaField, checkField, confirmed, deleteCard, facts, h, hashQuery, lines, notice, pager, render, selectField, showError, t, table, textField, type FieldDetail } from './ui.ts';
+import { importMarkFact } from './import-mark.ts';
 
 export const CONSOLE_CLIENT_ID = 'gatehouse-console';
 /** The account page's built-in client (src/clients/account-client.ts): not deletable either. */
@@ -232,15 +233,13 @@ export async function clientPage(root: HTMLElement, api: AdminApi, clientId: str
           { class: 'card', 'aria-labelledby': 'rotate-heading' },
           h('h2', { id: 'rotate-heading' }, t('client.rotate.heading')),
           h('p', {}, t('client.rotate.text')),
-          h('button', {
-            type: 'button',
-            class: 'secondary',
-            onclick: () =>
-              void api.post<Client>(`${path}/secret`).then(
-                (rotated) => rotateStatus.replaceChildren(secretCard(rotated, () => rotateStatus.replaceChildren())),
-                (error: unknown) => showError(null, rotateStatus, error, details(error)),
-              ),
-          }, t('client.rotate.button')),
+          // Confirmed first, as Keycloak's Regenerate is: the app using the old secret fails at once.
+          confirmed(t('client.rotate.button'), t('client.rotate.confirm', { client: client.name }), () =>
+            void api.post<Client>(`${path}/secret`).then(
+              (rotated) => rotateStatus.replaceChildren(secretCard(rotated, () => rotateStatus.replaceChildren())),
+              (error: unknown) => showError(null, rotateStatus, error, details(error)),
+            ),
+          ),
           rotateStatus,
         )
       : null;
@@ -264,7 +263,7 @@ export async function clientPage(root: HTMLElement, api: AdminApi, clientId: str
     h('p', {}, h('a', { href: '#/clients' }, t('client.back'))),
     h('h1', {}, t('client.heading', { client: client.name })),
     message === undefined ? null : notice(message),
-    h('section', { class: 'card' }, facts([[t('clients.col.id'), h('code', {}, client.client_id)], [t('clients.col.type'), t(`clients.type.${client.type}`)], [t('clients.col.grants'), client.grant_types.join(', ')]])),
+    h('section', { class: 'card' }, facts([[t('clients.col.id'), h('code', {}, client.client_id)], [t('clients.col.type'), t(`clients.type.${client.type}`)], [t('clients.col.grants'), client.grant_types.join(', ')], ...importMarkFact(client.imported_from)])),
     h('section', { class: 'card' }, form),
     rotate,
     deletion,

@@ -2,6 +2,7 @@
 import type { UpstreamProviderResponse as UpstreamProvider } from '../../admin/responses.ts';
 import { ApiError, type AdminApi } from './api.ts';
 import { areaField, checkField, deleteCard, facts, h, hashQuery, lines, notice, render, selectField, showError, t, table, textField, when, words, type FieldDetail } from './ui.ts';
+import { importMarkFact } from './import-mark.ts';
 
 /** What the create form offers: the API's presets, then a custom provider of either kind. */
 const CHOICES = ['google', 'microsoft', 'github', 'gitlab', 'keycloak', 'oidc', 'oauth2'] as const;
@@ -299,6 +300,7 @@ export async function upstreamPage(root: HTMLElement, api: AdminApi, alias: stri
         [t('upstream.col.visibility'), visibility(provider)],
         [t('upstream.secret'), secretState],
         [t('upstream.updated'), when(provider.updated_at)],
+        ...importMarkFact(provider.imported_from),
       ]),
     ),
     redirectCard(provider, created),
