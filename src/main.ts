@@ -25,14 +25,23 @@ try {
 // GATEHOUSE_WORKERS > 1: this process only supervises (src/cluster/); each worker runs serve().
 if (config.workers > 1 && cluster.isPrimary) {
   const { runSupervisor } = await import('./cluster/primary.ts');
-  runSupervisor(config, createLogger(config.logLevel, undefined, { worker: 0 }));
+  const logger = createLogger(config.logLevel, undefined, { worker: 0 });
+  warnMisspelled(config, logger);
+  runSupervisor(config, logger);
 } else {
   await serve(config);
+}
+
+/** A variable that looks like a setting but is none is ignored: said before anything else starts. */
+function warnMisspelled(config: Config, logger: ReturnType<typeof createLogger>): void {
+  for (const notice of config.notices) logger.warn(notice);
 }
 
 async function serve(config: Config): Promise<void> {
   const workerId = cluster.worker?.id;
   const logger = createLogger(config.logLevel, undefined, workerId === undefined ? {} : { worker: workerId });
+  // Said once per instance: by the supervisor with workers, else here.
+  if (workerId === undefined) warnMisspelled(config, logger);
   // A stray rejection (a listener, a timer) is logged, never allowed to take the process down;
   // an uncaught exception leaves the process in an unknown state, so it is logged and exits.
   process.on('unhandledRejection', (reason: unknown) => {

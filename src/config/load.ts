@@ -6,6 +6,7 @@ import type { PasswordPolicy } from './password-policy.ts';
 import { productionProblems } from './production.ts';
 import { RUNTIME_SETTINGS, settingsSchema, type RuntimeSettingName, type SettingName } from './schema.ts';
 import { Secret } from './secret.ts';
+import { misspelledSettings } from './misspelled.ts';
 import { collectRaw, type ConfigSources } from './sources.ts';
 import { gatehouseRoutes, issuerOf, keycloakRoutes, type RoutesTable } from '../routes/table.ts';
 
@@ -43,6 +44,8 @@ export interface Config {
   /** Prefix of every Redis key and channel Gatehouse uses. */
   readonly redisPrefix: string;
   readonly logLevel: LogLevel;
+  /** Environment variables close to a setting's name that are none (src/config/misspelled.ts): warned about at startup. */
+  readonly notices: readonly string[];
   readonly trustProxy: boolean;
   /** With trustProxy: how many X-Forwarded-For entries (from the right) come from our proxies. */
   readonly proxyHops: number;
@@ -236,6 +239,7 @@ export function loadConfig(sources: ConfigSources): Config {
     sessionCacheTtlSeconds: s.GATEHOUSE_SESSION_CACHE_TTL ?? (s.REDIS_URL === undefined ? 0 : DEFAULT_SESSION_CACHE_TTL),
     redisPrefix: s.GATEHOUSE_REDIS_PREFIX,
     logLevel: s.GATEHOUSE_LOG_LEVEL,
+    notices: misspelledSettings(sources.env),
     trustProxy: s.GATEHOUSE_TRUST_PROXY,
     proxyHops: s.GATEHOUSE_PROXY_HOPS,
     shutdownTimeoutMs: s.GATEHOUSE_SHUTDOWN_TIMEOUT * 1000,

@@ -2,8 +2,6 @@ import { z } from 'zod';
 import { ACCOUNT_CLIENT_ID } from '../clients/account-client.ts';
 import { webLink } from '../clients/web-link.ts';
 import { PasswordAlreadySetError, PasswordPolicyError } from '../accounts/errors.ts';
-import { hasHiddenCharacter } from '../accounts/normalize.ts';
-import { says } from '../errors/problems.ts';
 import { ConflictError, fieldProblem, invalid, InvalidRequestError } from '../errors/gatehouse-error.ts';
 import { ADMIN_SCOPE } from '../oidc/admin-scope.ts';
 import { isOidcScope } from '../oidc/claims.ts';
@@ -37,23 +35,13 @@ function policyBroken(error: PasswordPolicyError): InvalidRequestError {
   return new InvalidRequestError(`new_password: ${details.map((detail) => detail.message).join('; ')}`, details);
 }
 
-/** What a user may change about themselves (roles, groups and `email_verified` stay with operators). */
-/** The names a user gives themselves: other people read them in every app's ID token and in the console. */
-const OWN_NAMES = ['name', 'given_name', 'family_name', 'nickname'] as const;
-
 /**
- * Like every name someone picks (src/accounts/normalize.ts hasHiddenCharacter): no control or
- * invisible format character — a U+202E reverses what follows it, a zero-width space makes a
- * look-alike of a colleague's name.
+ * What a user may change about themselves (roles, groups and `email_verified` stay with operators).
+ * The names other people read in every app's ID token and in the console hold no control or
+ * invisible format character: the operators' rule, in userPatchFields (src/operations/users.ts,
+ * src/accounts/profile-attributes.ts), checked once.
  */
-export const ownProfileSchema = userPatchFields
-  .pick({ name: true, given_name: true, family_name: true, nickname: true, email: true, locale: true, zoneinfo: true })
-  .superRefine((patch, ctx) => {
-    for (const field of OWN_NAMES) {
-      const value = patch[field];
-      if (typeof value === 'string' && hasHiddenCharacter(value)) ctx.addIssue({ code: 'custom', path: [field], input: value, ...says('hidden_character') });
-    }
-  });
+export const ownProfileSchema = userPatchFields.pick({ name: true, given_name: true, family_name: true, nickname: true, email: true, locale: true, zoneinfo: true });
 
 export const passwordChangeSchema = z
   .object({

@@ -33,18 +33,27 @@ describe('the startup log of the production process', () => {
     else expect(ttl).to.deep.equal([]);
   });
 
-  it('names the address it is bound to: a wildcard host as such (not as 127.0.0.1), the metrics port too', async () => {
+  it('names the address it is bound to: a wildcard host as such (not as 127.0.0.1), the metrics port too; a mistyped setting is a warning naming the one meant', async () => {
     const metricsPort = await freePort();
-    const server = await serveMain({ ...env(database('startuplog_bound')), HOST: '0.0.0.0', GATEHOUSE_METRICS_PORT: String(metricsPort), REDIS_URL: serviceUrls().redisUrl });
+    const server = await serveMain({
+      ...env(database('startuplog_bound')),
+      HOST: '0.0.0.0',
+      GATEHOUSE_METRICS_PORT: String(metricsPort),
+      REDIS_URL: serviceUrls().redisUrl,
+      GATEHOUSE_TRUST_PROXIES: 'true',
+    });
     await server.stop();
-    const ready = server
+    const lines = server
       .output()
       .split('\n')
       .filter((line) => line.startsWith('{'))
-      .map((line) => JSON.parse(line) as { msg: string; listening?: string; metrics?: string })
-      .find((line) => line.msg === 'gatehouse ready');
+      .map((line) => JSON.parse(line) as { level: string; msg: string; listening?: string; metrics?: string });
+    const ready = lines.find((line) => line.msg === 'gatehouse ready');
     expect(ready?.listening).to.match(/^http:\/\/0\.0\.0\.0:\d+$/);
     expect(ready?.metrics).to.equal(`http://0.0.0.0:${metricsPort}/metrics`);
+    expect(lines.filter((line) => line.level === 'warn').map((line) => line.msg)).to.deep.equal([
+      'GATEHOUSE_TRUST_PROXIES: not a setting, ignored (did you mean GATEHOUSE_TRUST_PROXY?)',
+    ]);
   });
 
   it('names the Redis address (never its credentials) and the reason when Redis is unreachable', async () => {

@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
@@ -183,6 +183,46 @@ describe('configuration', () => {
     expect(problemsOf({ ...production, GATEHOUSE_WORKERS: '0' })).to.deep.equal(['GATEHOUSE_WORKERS: must be between 1 and 256, or auto']);
     expect(problemsOf({ ...production, GATEHOUSE_WORKERS: 'all' })).to.deep.equal(['GATEHOUSE_WORKERS: must be a whole number of at least 1, or auto']);
     expect(problemsOf({ ...production, GATEHOUSE_WORKERS: '2.5' })).to.deep.equal(['GATEHOUSE_WORKERS: must be a whole number of at least 1, or auto']);
+  });
+
+  it('names a variable that looks like a setting but is none, with the setting it resembles (it is ignored, not refused)', () => {
+    const config = loadConfig({
+      env: { ...production, GATEHOUSE_TRUST_PROXIES: 'true', MONGO_URL: 'mongodb://x/y', GATEHOUSE_METRIC_TOKEN: 'x'.repeat(20), GATEHOUSE_ISSUER_URL: 'https://x' },
+      readFile,
+    });
+    expect(config.trustProxy).to.equal(false);
+    expect(config.notices).to.deep.equal([
+      'GATEHOUSE_ISSUER_URL: not a setting, ignored (did you mean GATEHOUSE_ISSUER?)',
+      'GATEHOUSE_METRIC_TOKEN: not a setting, ignored (did you mean GATEHOUSE_METRICS_TOKEN?)',
+      'GATEHOUSE_TRUST_PROXIES: not a setting, ignored (did you mean GATEHOUSE_TRUST_PROXY?)',
+      'MONGO_URL: not a setting, ignored (did you mean MONGODB_URI?)',
+    ]);
+  });
+
+  it("says nothing of real settings, NAME_FILE secrets, GATEHOUSE_CONFIG or the scripts' own GATEHOUSE_ variables", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gh-notices-'));
+    writeFileSync(join(dir, 'secret'), SECRET);
+    writeFileSync(join(dir, 'config.json'), '{}');
+    const config = loadConfig({
+      env: {
+        GATEHOUSE_ISSUER: production.GATEHOUSE_ISSUER,
+        MONGODB_URI: production.MONGODB_URI,
+        GATEHOUSE_SECRET_FILE: join(dir, 'secret'),
+        GATEHOUSE_CONFIG: join(dir, 'config.json'),
+        GATEHOUSE_TRUST_PROXY: 'true',
+        GATEHOUSE_SERVICES_DIR: '/tmp/s',
+        GATEHOUSE_SERVICES_STARTED: 'mongo redis',
+        GATEHOUSE_FERRETDB_BACKEND: 'sqlite',
+        GATEHOUSE_FERRETDB_GOGC: '400',
+        GATEHOUSE_PG_DURABLE: '0',
+        GATEHOUSE_DEV_SMTP_PORT: '2525',
+        GATEHOUSE_TEST_SCREENSHOTS: '1',
+        PATH: '/usr/bin',
+        HOME: '/root',
+      },
+      readFile: (path) => readFileSync(path, 'utf8'),
+    });
+    expect(config.notices).to.deep.equal([]);
   });
 
   it('names the bound a GATEHOUSE_PROXY_HOPS outside 1–10 misses (0 is a whole number too)', () => {
