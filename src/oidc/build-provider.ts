@@ -11,13 +11,14 @@ import { attachProviderEvents, type ProviderObservers } from './events.ts';
 import { providerErrorBoundary } from './error-boundary.ts';
 import type { ErrorPageRenderer } from '../errors/respond.ts';
 import { widenFormActionForClient } from './form-targets.ts';
-import { createProvider } from './provider.ts';
+import { composeWraps, createProvider } from './provider.ts';
 import { completeRefreshRotations, type AbandonRotation, type CompleteRotation, type ReusedGrant } from './refresh-rotation.ts';
 import { introspectionClaims } from './introspection-claims.ts';
 import { signOutWithoutSession } from './anonymous-sign-out.ts';
 import { consumePushedRequestOnFirstUse } from './par-one-time.ts';
 import { registerGrants } from './grants/index.ts';
 import { advertisePollInterval, slowDownFastPolls } from './grants/slow-down.ts';
+import { keycloakRefreshScope } from './keycloak-refresh-scope.ts';
 import type { DevicePolls } from '../limits/device-polls.ts';
 import type { PasswordCheck, SecondFactorCheck, UnconfirmedEmailCheck } from './grants/password.ts';
 import type { ResolveToken } from './grants/token-exchange.ts';
@@ -90,7 +91,8 @@ export function providerBuilder({ issuer, logger, settings, extendConfiguration,
   const cachedOn = serverClock === undefined ? {} : { now: serverClock };
   const passwordDiscovery = passwordGrantInUse === undefined ? undefined : listGrantWhileInUse(PASSWORD_GRANT, passwordGrantInUse, cachedOn);
   const exchangeDiscovery = tokenExchangeInUse === undefined ? undefined : listGrantWhileInUse(TOKEN_EXCHANGE_GRANT, tokenExchangeInUse, cachedOn);
-  const wrapGrant = devicePolls === undefined ? undefined : slowDownFastPolls(devicePolls);
+  // The library's grants as Gatehouse runs them: device polls throttled, Keycloak-shaped clients' refreshes as Keycloak answers them.
+  const wrapGrant = composeWraps(devicePolls === undefined ? undefined : slowDownFastPolls(devicePolls), keycloakRefreshScope());
   return (keySet, now) => {
     const cookieKeys = cookieKeyList(keySet, now);
     const base = providerConfiguration({ ...settings, jwks: providerJwks(keySet, now), cookieKeys });

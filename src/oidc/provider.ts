@@ -6,6 +6,13 @@ type Rest = Parameters<Provider['registerGrantType']> extends [string, unknown, 
 /** Gives the handler to register for a grant, given the library's own. */
 export type WrapGrant = (name: string, handler: GrantHandler) => GrantHandler;
 
+/** One WrapGrant of several (undefined ones skipped): each wraps what the one before gave. */
+export function composeWraps(...wraps: ReadonlyArray<WrapGrant | undefined>): WrapGrant | undefined {
+  const present = wraps.filter((wrap): wrap is WrapGrant => wrap !== undefined);
+  if (present.length <= 1) return present[0];
+  return (name, handler) => present.reduce((wrapped, wrap) => wrap(name, wrapped), handler);
+}
+
 export interface ProviderOptions {
   readonly issuer: string;
   readonly configuration: Configuration;
