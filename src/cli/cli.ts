@@ -216,11 +216,13 @@ commands:
                          otp_digits=6|8  otp_period=30|60  otp_algorithm=SHA1|SHA256|SHA512  otp_look_ahead=N
                          (a setting whose GATEHOUSE_... variable is set is pinned: read-only)
   export --output FILE (--passphrase-file FILE | --passphrase-stdin | --unencrypted)
-                         clients (with secrets), APIs, roles, groups, users (with password hashes,
-                         second factors and consents); mode 0600; encrypted with the passphrase
-                         (argon2id, AES-256-GCM), or in the clear only with --unencrypted
+                         APIs, roles, groups, claim scopes, clients and upstream providers (with
+                         secrets), users (with password hashes, second factors, passkeys, upstream
+                         links and consents), runtime settings changed; mode 0600; encrypted with the
+                         passphrase (argon2id, AES-256-GCM), or in the clear only with --unencrypted
   import --input FILE [--passphrase-file FILE | --passphrase-stdin] [--dry-run]
                          idempotent; secrets are re-sealed under this deployment's GATEHOUSE_SECRET;
+                         settings pinned here and conflicts are listed, what they name left as it is;
                          an encrypted file needs its passphrase and is checked before anything is written;
                          --dry-run checks the file (passphrase, integrity, contents) and writes nothing
   import --keycloak REALM_EXPORT.json|DIR [--dry-run] [--api URI] [--report FILE] [--no-realm-settings]
