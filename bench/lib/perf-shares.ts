@@ -208,6 +208,9 @@ export function threadSharesOf(script: string, loops: readonly number[], request
   let frames: string[] = [];
   // The event loop's crypto samples: the innermost native function, and where the loop entered it from JavaScript.
   const loopCrypto = new Map<string, Map<string, number>>();
+  // The event loop's inline-cache work (V8's `Builtins_…IC…`: property loads and stores that missed
+  // their fast path, polymorphic or megamorphic), by the JavaScript function that ran it.
+  const loopIc = new Map<string, number>();
   const flush = () => {
     if (thread !== undefined) {
       byThread.set(thread, (byThread.get(thread) ?? 0) + 1);
@@ -221,6 +224,11 @@ export function threadSharesOf(script: string, loops: readonly number[], request
       const native = js < 0 ? frames : frames.slice(0, js);
       const work = LATE_SAMPLE.test(frames[0] ?? '') ? LATE : (HELPER_WORK.find(([, pattern]) => native.some((frame) => pattern.test(frame)))?.[0] ?? (frames.some((frame) => frame.startsWith('JS:')) ? 'JavaScript' : 'other'));
       add(byWork, thread, work);
+      if (thread === '(event loop)' && /^Builtins_\w*IC/.test(frames[0] ?? '')) {
+        const caller = frames.find((frame) => frame.startsWith('JS:'));
+        const key = `${(frames[0] ?? '').replace(/\(.*$/, '')} ← ${caller === undefined ? '(no JavaScript)' : functionOf(caller)}`;
+        loopIc.set(key, (loopIc.get(key) ?? 0) + 1);
+      }
       if (thread === '(event loop)' && work === CRYPTO) {
         add(loopCrypto, 'innermost', (frames[0] ?? '[unknown]').replace(/\(.*$/, ''));
         add(loopCrypto, 'entry', cryptoEntry(frames, js));
@@ -253,6 +261,9 @@ export function threadSharesOf(script: string, loops: readonly number[], request
     out.push(`${((count / Math.max(1, total)) * 100).toFixed(1).padStart(5)}%${perRequest(count)}  ${name}`);
     out.push(...top(byWork.get(name)!, count, 8));
     out.push('      innermost functions:', ...top(bySymbol.get(name)!, count, 8));
+    if (name === '(event loop)' && loopIc.size > 0) {
+      out.push('      its inline caches that missed their fast path (the IC builtin ← the JavaScript that ran it):', ...top(loopIc, count, 16));
+    }
     if (name === '(event loop)' && loopCrypto.has('entry')) {
       out.push(`      of its ${CRYPTO}, the innermost functions:`, ...top(loopCrypto.get('innermost')!, count, 10));
       out.push(`      and where the loop entered it (the outermost native crypto frame ← the JavaScript that called it):`, ...top(loopCrypto.get('entry')!, count, 12));

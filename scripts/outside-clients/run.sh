@@ -94,5 +94,11 @@ if grep -qE '"status":5[0-9][0-9][,}]' "$WORK/server.log"; then echo "server ans
 for name in GH_CLIENT_SECRET GH_EXCHANGER_SECRET GH_ADMIN_SECRET GH_PASSWORD; do
   if grep -qF -- "${!name}" "$WORK/server.log"; then echo "server log holds $name" >&2; STATUS=1; fi
 done
+# No token or code of any kind either: a JWT (header.payload), or a token, code, assertion or
+# password parameter with its value (the values themselves are the libraries', not known here).
+TOKENISH='eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}|(code|token|access_token|refresh_token|id_token|subject_token|device_code|user_code|client_assertion|client_secret|password)[=":]+ *"?[A-Za-z0-9_~.+/-]{16,}'
+if grep -qE "$TOKENISH" "$WORK/server.log"; then echo "server log holds a token, code or secret:" >&2; grep -noE "$TOKENISH" "$WORK/server.log" | cut -c1-24 | sed 's/$/…/' >&2; STATUS=1; fi
+# OUTSIDE_KEEP_LOG=<file>: keep a copy of the server's log (for the conformance record).
+[[ -n "${OUTSIDE_KEEP_LOG:-}" ]] && cp "$WORK/server.log" "$OUTSIDE_KEEP_LOG"
 echo "server log: $(wc -l <"$WORK/server.log") lines at GATEHOUSE_LOG_LEVEL=$GATEHOUSE_LOG_LEVEL; no 5xx, error or secret unless said above"
 exit "$STATUS"

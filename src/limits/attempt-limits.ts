@@ -12,6 +12,12 @@ import type { LimiterName } from '../observability/limiter-names.ts';
 export interface AttemptLimiter {
   /** Seconds until the key may try again; 0 when it may try now. Counts nothing. */
   retryAfter(key: string): Promise<number>;
+  /**
+   * Whether retryAfter(key) would answer 0 from memory without asking the store (the key's "no
+   * block" remembered within its cleanCacheMs, and no failure counted here since): the hot path's
+   * check without a promise. False says nothing: retryAfter decides.
+   */
+  knownClear?(key: string): boolean;
   /** Counts one failure. */
   fail(key: string): Promise<void>;
   /**
@@ -123,10 +129,14 @@ export async function openAttemptLimits({
         }
         return wait;
       }
+      const knownClear = (key: string) => {
+        const until = clean.get(key);
+        return until !== undefined && until > now();
+      };
       const limiter: AttemptLimiter = {
+        knownClear,
         async retryAfter(key) {
-          const until = clean.get(key);
-          if (until !== undefined && until > now()) return 0;
+          if (knownClear(key)) return 0;
           const shared = reading.get(key);
           if (shared !== undefined && shared.generation === generation) return shared.wait;
           const wait = read(key);

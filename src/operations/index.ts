@@ -13,6 +13,7 @@ import { importKeycloakRealm, type KeycloakExportSource, type KeycloakSettingsOp
 import { keyOperations } from './keys.ts';
 import { labelOperations } from './labels.ts';
 import { roleReferences } from './role-references.ts';
+import { groupReferences } from './group-references.ts';
 import { lastAdminGuard } from './last-admin.ts';
 import { lockoutOperations } from './lockouts.ts';
 import { registrationOperations, type InitialAccessTokenIssuer } from './registration.ts';
@@ -62,7 +63,7 @@ export function createOperations({ services, keys, initialAccessTokens, issuer, 
     apis: apiOperations(services),
     claimScopes: claimScopeOperations(services),
     roles: labelOperations(services.roles, services.audit, lastAdminGuard(services), roleReferences({ clients: services.clients, signIn: services.runtimeSettings.signIn, mfa: services.runtimeSettings.mfa })),
-    groups: labelOperations(services.groups, services.audit),
+    groups: labelOperations(services.groups, services.audit, undefined, groupReferences({ mfa: services.runtimeSettings.mfa })),
     keys: keyOperations(keys, services.audit, dateClock(services.clock)),
     caches: cacheOperations({ ...services.notices, keys, audit: services.audit }),
     audit: auditOperations(services.audit, services.accounts, dateClock(services.clock)),

@@ -8,7 +8,12 @@ import type { LastAdminGuard } from './last-admin.ts';
 import { ADMIN_ROLE } from '../oidc/admin-scope.ts';
 import { hasHiddenCharacter } from '../accounts/normalize.ts';
 import { says } from '../errors/problems.ts';
-import type { RoleReferences } from './role-references.ts';
+
+/** What else names a role or group, taken off when it is deleted (role-references.ts, group-references.ts); what, for the audit event. */
+export interface LabelReferences {
+  assertDetachable(name: string): void;
+  detach(name: string): Promise<object>;
+}
 
 export const labelCreateSchema = z
   .object({
@@ -25,9 +30,10 @@ export function showLabel(label: Label) {
 
 /**
  * Roles and groups: the same operations over two directories; roles with the last-admin guard
- * (src/operations/last-admin.ts) and what else hands a role out (src/operations/role-references.ts).
+ * (src/operations/last-admin.ts); what else names a role or a group is taken off with it
+ * (src/operations/role-references.ts, group-references.ts).
  */
-export function labelOperations(directory: LabelDirectory, audit: AuditTrail, lastAdmin?: LastAdminGuard, references?: RoleReferences) {
+export function labelOperations(directory: LabelDirectory, audit: AuditTrail, lastAdmin?: LastAdminGuard, references?: LabelReferences) {
   const { kind } = directory;
   // Taking the admin role from its last enabled holder, or deleting it: 409 last_admin.
   const removingRole = <T>(name: string, change: () => Promise<T>) => (lastAdmin === undefined ? change() : lastAdmin.removingRole(name, change));

@@ -1,6 +1,6 @@
 import type { ClientRepository } from '../clients/repository.ts';
-import { ConflictError } from '../errors/gatehouse-error.ts';
 import type { SettingsStore } from '../settings/store.ts';
+import { assertNotPinned, takeOff, type NameList } from './setting-name-lists.ts';
 import type { MfaSettings } from '../settings/mfa.ts';
 import type { SignInSettings } from '../settings/sign-in.ts';
 
@@ -9,34 +9,6 @@ export interface RoleDetached {
   readonly clients?: string[];
   readonly default_roles?: true;
   readonly mfa_required_roles?: true;
-}
-
-/** A runtime setting that lists role names, in its group's store. */
-interface RoleList<S extends object> {
-  readonly store: SettingsStore<S>;
-  readonly name: keyof S & string;
-}
-
-const namesIn = <S extends object>({ name }: RoleList<S>, settings: S) => settings[name] as readonly string[];
-
-/** Whether the setting's environment variable pins it to a list naming the role: the deletion could not take it off. */
-function pinnedNaming<S extends object>(list: RoleList<S>, role: string): string | undefined {
-  const variable = list.store.pinned[list.name];
-  // A pinned setting's value in force is the configured one.
-  return variable !== undefined && namesIn(list, list.store.configured).includes(role) ? variable : undefined;
-}
-
-/**
- * Takes the role off the list as it stands at the write (src/settings/store.ts: under the group's
- * lock, with the version check), so a change another operator made meanwhile stays; whether it was there.
- */
-async function takeOff<S extends object>(list: RoleList<S>, role: string): Promise<boolean> {
-  if (list.store.pinned[list.name] !== undefined) return false;
-  const change = await list.store.update((settings) => {
-    const names = namesIn(list, settings);
-    return names.includes(role) ? ({ [list.name]: names.filter((name) => name !== role) } as never) : {};
-  });
-  return change.changed.includes(list.name);
 }
 
 /**
@@ -50,15 +22,12 @@ async function takeOff<S extends object>(list: RoleList<S>, role: string): Promi
  * confirmation say what it was taken off.
  */
 export function roleReferences({ clients, signIn, mfa }: { readonly clients: Pick<ClientRepository, 'removeServiceAccountRole'>; readonly signIn: SettingsStore<SignInSettings>; readonly mfa: SettingsStore<MfaSettings> }) {
-  const defaults: RoleList<SignInSettings> = { store: signIn, name: 'default_roles' };
-  const mfaRoles: RoleList<MfaSettings> = { store: mfa, name: 'mfa_required_roles' };
+  const defaults: NameList<SignInSettings> = { store: signIn, setting: 'default_roles' };
+  const mfaRoles: NameList<MfaSettings> = { store: mfa, setting: 'mfa_required_roles' };
   return {
     /** 409 `pinned` naming GATEHOUSE_DEFAULT_ROLES or GATEHOUSE_MFA_REQUIRED_ROLES when it names the role: nothing is deleted. */
     assertDetachable(role: string): void {
-      for (const list of [defaults, mfaRoles] as RoleList<object>[]) {
-        const variable = pinnedNaming(list, role);
-        if (variable !== undefined) throw new ConflictError('pinned', { setting: list.name, variable }, list.name);
-      }
+      assertNotPinned([defaults, mfaRoles] as NameList<object>[], role);
     },
     async detach(role: string): Promise<RoleDetached> {
       const changed = await clients.removeServiceAccountRole(role);

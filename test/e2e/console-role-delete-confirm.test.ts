@@ -31,7 +31,8 @@ describe('admin console: deleting a role says what it is taken off (headless Chr
     await gatehouse.services.accounts.createUser({ username: 'operator', password: PASSWORD, roles: ['admin'] });
     await gatehouse.services.roles.create('ledger-writer');
     await gatehouse.services.roles.create('vault-keeper');
-    await gatehouse.services.runtimeSettings.mfa.update({ mfa_required_roles: ['vault-keeper'] });
+    await gatehouse.services.groups.create('cash-office');
+    await gatehouse.services.runtimeSettings.mfa.update({ mfa_required_roles: ['vault-keeper'], mfa_required_groups: ['cash-office'] });
     await gatehouse.services.groups.create('night-shift');
     browser = await launchChromium();
   });
@@ -42,7 +43,7 @@ describe('admin console: deleting a role says what it is taken off (headless Chr
     await deploy?.drop();
   });
 
-  it('the confirmation names users, clients and the default roles; confirmed, the role is gone', async () => {
+  it('the confirmation names users, clients and the default roles, and a second factor no longer required; confirmed, the role or group is gone', async () => {
     const page = await operatorPage(deploy.issuer);
     await page.goto(`${deploy.issuer}/console/#/roles`);
     for (const locale of LOCALES) {
@@ -71,6 +72,13 @@ describe('admin console: deleting a role says what it is taken off (headless Chr
       const groupRow = page.locator('tr', { hasText: 'night-shift' });
       await groupRow.getByRole('button', { name: consoleString(locale, 'labels.delete'), exact: true }).click();
       await groupRow.getByRole('button', { name: consoleString(locale, 'labels.delete.confirm', { name: 'night-shift' }) }).waitFor();
+      // A group that requires a second factor: said too.
+      const mfaGroupRow = page.locator('tr', { hasText: 'cash-office' });
+      await mfaGroupRow.getByRole('button', { name: consoleString(locale, 'labels.delete'), exact: true }).click();
+      const mfaGroupConfirm = mfaGroupRow.getByRole('button', { name: consoleString(locale, 'groups.delete.confirmMfa', { name: 'cash-office' }) });
+      await mfaGroupConfirm.waitFor();
+      await mfaGroupConfirm.scrollIntoViewIfNeeded();
+      await screenshot(page, `console-group-delete-confirm-mfa-${locale}`);
       await page.reload();
     }
     const row = page.locator('tr', { hasText: 'ledger-writer' });
@@ -83,6 +91,11 @@ describe('admin console: deleting a role says what it is taken off (headless Chr
     await mfaRow.getByRole('button', { name: consoleString('ko', 'roles.delete.confirmMfa', { name: 'vault-keeper' }) }).click();
     await page.getByText(consoleString('ko', 'labels.deleted', { name: 'vault-keeper' })).waitFor();
     expect((await gatehouse.services.runtimeSettings.mfa.read()).settings.mfa_required_roles).to.deep.equal([]);
+    const groupRow = page.locator('tr', { hasText: 'cash-office' });
+    await groupRow.getByRole('button', { name: consoleString('ko', 'labels.delete'), exact: true }).click();
+    await groupRow.getByRole('button', { name: consoleString('ko', 'groups.delete.confirmMfa', { name: 'cash-office' }) }).click();
+    await page.getByText(consoleString('ko', 'labels.deleted', { name: 'cash-office' })).waitFor();
+    expect((await gatehouse.services.runtimeSettings.mfa.read()).settings.mfa_required_groups).to.deep.equal([]);
     await page.context().close();
   });
 });

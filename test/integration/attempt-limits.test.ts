@@ -57,9 +57,14 @@ for (const backend of ['redis', 'mongo'] as const) {
     it('blocks a key at once after the failures counted on the same instance, cached "clean" or not', async () => {
       const limiter = a.limiter('client_auth', LIMIT, WINDOW_SECONDS);
       const k = key();
+      expect(limiter.knownClear?.(k), 'not asked yet: not known').to.equal(false);
       expect(await limiter.retryAfter(k)).to.equal(0); // remembered as clean
-      for (let i = 0; i < LIMIT; i++) await limiter.fail(k);
+      expect(limiter.knownClear?.(k), 'remembered clean').to.equal(true);
+      await limiter.fail(k);
+      expect(limiter.knownClear?.(k), 'a failure counted here forgets it at once').to.equal(false);
+      for (let i = 1; i < LIMIT; i++) await limiter.fail(k);
       expect(await limiter.retryAfter(k)).to.be.within(1, WINDOW_SECONDS);
+      expect(limiter.knownClear?.(k), 'blocked').to.equal(false);
     });
 
     it('of attempts reserved together, exactly the limit go on; one taken back lets exactly one more', async () => {
@@ -93,7 +98,9 @@ for (const backend of ['redis', 'mongo'] as const) {
       for (let i = 0; i < LIMIT; i++) await atB.fail(k);
       expect(await atB.retryAfter(k), 'B counted them').to.be.above(0);
       expect(await atA.retryAfter(k), 'A answers from its cache within cleanCacheMs').to.equal(0);
+      expect(atA.knownClear?.(k), 'A knows it clean within cleanCacheMs').to.equal(true);
       clock += CLEAN_CACHE_MS + 1;
+      expect(atA.knownClear?.(k), 'after cleanCacheMs A no longer knows').to.equal(false);
       expect(await atA.retryAfter(k), 'after cleanCacheMs A reads the store').to.be.within(1, WINDOW_SECONDS);
     });
 
@@ -137,6 +144,7 @@ for (const backend of ['redis', 'mongo'] as const) {
         const atB = b.limiter('user_code', LIMIT, WINDOW_SECONDS);
         const k = key();
         expect(await atA.retryAfter(k)).to.equal(0);
+        expect(atA.knownClear?.(k), 'nothing remembered').to.equal(false);
         for (let i = 0; i < LIMIT; i++) await atB.fail(k);
         expect(await atA.retryAfter(k)).to.be.above(0);
       } finally {

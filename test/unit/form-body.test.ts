@@ -2,7 +2,8 @@ import { createServer, request, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
 import Koa, { type Context } from 'koa';
-import { bufferedForm, FORM_BODY_LIMIT, replaceForm } from '../../src/http/form-body.ts';
+import { parse as parseQuery } from 'node:querystring';
+import { bufferedForm, FORM_BODY_LIMIT, parseForm, replaceForm } from '../../src/http/form-body.ts';
 
 /** What the provider does with the request it is handed (lib/shared/selective_body.js): checks it is readable and reads it to its end. */
 async function readAsTheProvider(req: IncomingMessage): Promise<{ readable: boolean; length: string | undefined; body: string; raw: string[] }> {
@@ -178,6 +179,28 @@ describe('forms read ahead of the provider (src/http/form-body.ts)', () => {
     expect(replayed).to.include({ readable: true, body: 'token=abc&token_type_hint=access_token' });
   });
 
+  it('a form asked for before the parser pushed it (no await yet) is taken a microtask later: no listener, the stream never set flowing', async () => {
+    let form: unknown;
+    let pushedAtFirst = -1;
+    let flowing: boolean | null = null;
+    let listeners = -1;
+    let replayed: { readable: boolean; body: string } | undefined;
+    await exchange(async (ctx) => {
+      const original = ctx.req;
+      // Koa runs this step from the request event, before the parser pushes the body that came with the headers.
+      pushedAtFirst = original.readableLength;
+      form = await bufferedForm(ctx);
+      flowing = original.readableFlowing;
+      listeners = original.listenerCount('data') + original.listenerCount('end');
+      replayed = await readAsTheProvider(ctx.req);
+    }, 'grant_type=client_credentials&scope=read');
+    expect(pushedAtFirst, 'nothing pushed when the step began').to.equal(0);
+    expect(form).to.deep.equal({ params: { grant_type: 'client_credentials', scope: 'read' } });
+    expect(flowing, 'read without switching the request to flowing mode').to.equal(null);
+    expect(listeners, 'no data or end listener left or added').to.equal(0);
+    expect(replayed).to.include({ readable: true, body: 'grant_type=client_credentials&scope=read' });
+  });
+
   it('a form whose announced body is still arriving is read to its end', async () => {
     let form: unknown;
     await exchange(async (ctx) => {
@@ -206,5 +229,27 @@ describe('forms read ahead of the provider (src/http/form-body.ts)', () => {
     }, big, {}, true);
     expect(announced).to.equal('too_large');
     expect(chunked).to.equal('too_large');
+  });
+
+  it('parses a form exactly as querystring does: names and values in order, repeated names in arrays, no prototype, its 1,000-piece limit', () => {
+    // A fixed pseudo-random sequence (no Math.random: the same inputs on every run).
+    let seed = 21;
+    const next = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+    const alphabet = ['a', 'b', 'token', '=', '&', '&', '%', '%2', '%41', '+', 'é', '_', '.', '__proto__', 'constructor', ' '];
+    const texts = ['', '&', '=', '==', '&&', 'a', 'a=', '=a', 'a=b=c', '&&a', 'a&&', '=&=', 'a=1&a&a=', 'a=1&b=2&a=3&a=4', '__proto__=x&constructor=y', 'grant_type=client_credentials&scope=read'];
+    for (const pieces of [999, 1000, 1001, 1002]) {
+      const names = Array.from({ length: pieces }, (_, index) => `k${index}=v`);
+      texts.push(names.join('&'), `${names.join('&')}&`, `&${names.join('&')}`, `x${'&'.repeat(pieces)}b=1`, `${'&'.repeat(pieces - 1)}last=1`);
+    }
+    for (let index = 0; index < 2000; index += 1) {
+      const length = Math.floor(next() * 24);
+      texts.push(Array.from({ length }, () => alphabet[Math.floor(next() * alphabet.length)]).join(''));
+    }
+    for (const text of texts) {
+      const mine = parseForm(text);
+      const theirs = parseQuery(text);
+      expect(Object.getPrototypeOf(mine), text).to.equal(null);
+      expect(JSON.stringify(Object.entries(mine)), text).to.equal(JSON.stringify(Object.entries(theirs)));
+    }
   });
 });

@@ -8,10 +8,10 @@ const details = (error: unknown) => (error instanceof ApiError ? error.details :
 
 /** Roles and groups: the same page twice (users get them on their own page). */
 async function labelSection(root: HTMLElement, api: AdminApi, kind: Kind, reload: (message: string) => void): Promise<HTMLElement> {
-  const [labels, mfa] = await Promise.all([api.get<Label[]>(`/${kind}`), kind === 'roles' ? api.get<SettingsGroupResponse>('/settings/mfa') : undefined]);
-  // Deleting a role that requires a second factor also stops requiring it: the confirmation says so.
-  const mfaRoles = new Set((mfa?.settings.mfa_required_roles?.value as string[] | undefined) ?? []);
-  const confirmKey = (name: string) => (kind === 'groups' ? 'labels.delete.confirm' : mfaRoles.has(name) ? 'roles.delete.confirmMfa' : 'roles.delete.confirm');
+  const [labels, mfa] = await Promise.all([api.get<Label[]>(`/${kind}`), api.get<SettingsGroupResponse>('/settings/mfa')]);
+  // Deleting a role or group that requires a second factor also stops requiring it: the confirmation says so.
+  const requiring = new Set((mfa.settings[kind === 'roles' ? 'mfa_required_roles' : 'mfa_required_groups']?.value as string[] | undefined) ?? []);
+  const confirmKey = (name: string) => (requiring.has(name) ? `${kind}.delete.confirmMfa` : kind === 'roles' ? 'roles.delete.confirm' : 'labels.delete.confirm');
   const status = h('div', { role: 'status' });
   const form = h(
     'form',
@@ -45,7 +45,7 @@ async function labelSection(root: HTMLElement, api: AdminApi, kind: Kind, reload
             // An empty description: a muted dash, not a column name over nothing on a phone's card.
             label.description.trim() === '' ? h('span', { class: 'none' }, '—') : label.description,
             h('a', { href: `#/users?${new URLSearchParams({ [kind === 'roles' ? 'role' : 'group']: label.name }).toString()}` }, t('labels.members')),
-            // A role also leaves clients' service accounts, the default roles and the roles requiring a second factor (src/operations/role-references.ts).
+            // A role also leaves clients' service accounts, the default roles and mfa_required_roles; a group mfa_required_groups (src/operations/role-references.ts, group-references.ts).
             confirmed(t('labels.delete'), t(confirmKey(label.name), { name: label.name }), () =>
               void api.delete(`/${kind}/${encodeURIComponent(label.name)}`).then(
                 () => reload(t('labels.deleted', { name: label.name })),
