@@ -192,6 +192,17 @@ function names(list: string): string[] {
  * parsed against the schema (schema.ts), checked across settings (conflicts.ts) and for
  * production (production.ts), then frozen. Every problem found is reported at once.
  */
+/**
+ * An http:// issuer in production is allowed (a private network, a test rig) but said: its
+ * cookies go without Secure and SameSite=None, and OpenID Connect expects https. Loopback names
+ * are what browsers treat as secure contexts and what docker-compose's quick start uses: not said.
+ */
+function plainHttpIssuer(env: string, publicUrl: string): string[] {
+  const url = new URL(publicUrl);
+  if (env !== 'production' || url.protocol !== 'http:' || ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname)) return [];
+  return ['GATEHOUSE_ISSUER: http:// in production: cookies go without Secure, and applications expect an https:// issuer; set the public https:// URL (behind a TLS proxy, the proxy\'s)'];
+}
+
 export function loadConfig(sources: ConfigSources): Config {
   const problems: string[] = [];
   const raw = collectRaw(sources, problems);
@@ -239,7 +250,7 @@ export function loadConfig(sources: ConfigSources): Config {
     sessionCacheTtlSeconds: s.GATEHOUSE_SESSION_CACHE_TTL ?? (s.REDIS_URL === undefined ? 0 : DEFAULT_SESSION_CACHE_TTL),
     redisPrefix: s.GATEHOUSE_REDIS_PREFIX,
     logLevel: s.GATEHOUSE_LOG_LEVEL,
-    notices: misspelledSettings(sources.env),
+    notices: [...misspelledSettings(sources.env), ...plainHttpIssuer(s.NODE_ENV, publicUrl)],
     trustProxy: s.GATEHOUSE_TRUST_PROXY,
     proxyHops: s.GATEHOUSE_PROXY_HOPS,
     shutdownTimeoutMs: s.GATEHOUSE_SHUTDOWN_TIMEOUT * 1000,

@@ -7,24 +7,18 @@ import type { PlannedLink, PlannedUpstream } from './map-identity-providers.ts';
 /** Why a provider holding an export's alias is left alone (a conflict). */
 const NOT_THIS_REALMS = (realm: string | undefined) =>
   `alias held by an upstream provider ${realm === undefined ? 'created in Gatehouse' : `the import of realm ${realm} created`}: left as it is (issuer, client, endpoints, secret, settings), and the users' links to it are not imported. Import this realm's provider under another alias (rename it in Keycloak), or delete Gatehouse's if it is the same one (its links go with it) and import again`;
-const UNMARKED_DIFFERENT =
-  "alias held by an upstream provider no import marked as this realm's — created in Gatehouse, or imported before imports marked their providers — that signs in elsewhere (another kind, issuer, endpoint or client id): left as it is, and the users' links to it are not imported. If it is this realm's, delete it (its links go with it) and import again";
-const UNMARKED_LINKS =
-  "alias held by an upstream provider no import marked as this realm's (created in Gatehouse, or imported before imports marked their providers): the users' links to it are not imported. If it is this realm's, import the realm file again: it takes the provider as the realm's when it signs in where the export's does";
+const UNMARKED =
+  "alias held by an upstream provider no import marked as this realm's — created in Gatehouse, or imported by a Gatehouse version before imports marked their providers —: left as it is (issuer, client, endpoints, secret, settings), and the users' links to it are not imported; an import never takes over an unmarked provider. If it is this realm's, delete it in Gatehouse (gatehouse idps delete ALIAS: its links go with it) and import again, or rename the alias in Keycloak";
 
 /**
- * Whether a re-import of `realm` may replace `existing`, the provider holding the alias of `planned`:
- * only one this realm's import created (imported_from). One imported before imports marked their
- * providers carries no mark, as one an operator created: it is taken as this realm's (and marked by
- * the write) only when it signs in exactly where the export's does — same kind, issuer, endpoints
- * and client id — so the import cannot move its users' sign-ins to another issuer or client; what
- * it then replaces (names, claims, mappings, trust_email) is what that import wrote. Anything else
- * is a conflict.
+ * Whether a re-import of `realm` may replace `existing`, the provider holding an export's alias:
+ * only one this realm's import created (imported_from). An unmarked one — created in Gatehouse, or
+ * imported before imports marked their providers — is never taken: its kind, issuer, endpoints and
+ * client id are in every redirect to it, so an export repeating them proves nothing, and taking it
+ * would let the export replace its secret, trust_email and then where its users sign in.
  */
-export function upstreamOfRealm(existing: UpstreamProvider, planned: PlannedUpstream, realm: string): boolean {
-  if (existing.imported_from !== undefined) return existing.imported_from.kind === 'keycloak' && existing.imported_from.realm === realm;
-  const wanted = planned.settings;
-  return (['kind', 'issuer', 'authorization_endpoint', 'token_endpoint', 'userinfo_endpoint', 'client_id'] as const).every((field) => existing[field] === wanted[field]);
+export function upstreamOfRealm(existing: UpstreamProvider, realm: string): boolean {
+  return existing.imported_from?.kind === 'keycloak' && existing.imported_from.realm === realm;
 }
 
 /**
@@ -46,9 +40,9 @@ export async function applyUpstreamProviders(
   for (const planned of providers) {
     const { alias } = planned.settings;
     const existing = await directory.get(alias);
-    if (existing !== undefined && !upstreamOfRealm(existing, planned, realm)) {
+    if (existing !== undefined && !upstreamOfRealm(existing, realm)) {
       report.upstreamOwners.set(alias, false);
-      const reason = existing.imported_from === undefined ? UNMARKED_DIFFERENT : NOT_THIS_REALMS(existing.imported_from.realm);
+      const reason = existing.imported_from === undefined ? UNMARKED : NOT_THIS_REALMS(existing.imported_from.realm);
       report.add('conflicts', { kind: 'identity provider', name: alias, reason });
       continue;
     }
@@ -114,10 +108,10 @@ async function ownedProvider(directory: Pick<UpstreamDirectory, 'get'>, alias: s
   const decided = report.upstreamOwners.get(alias);
   if (decided !== undefined) return decided;
   const existing = await directory.get(alias);
-  const owned = existing === undefined || (existing.imported_from?.kind === 'keycloak' && existing.imported_from.realm === realm);
+  const owned = existing === undefined || upstreamOfRealm(existing, realm);
   report.upstreamOwners.set(alias, owned);
   if (!owned) {
-    report.add('conflicts', { kind: 'identity provider', name: alias, reason: existing.imported_from === undefined ? UNMARKED_LINKS : NOT_THIS_REALMS(existing.imported_from.realm) });
+    report.add('conflicts', { kind: 'identity provider', name: alias, reason: existing.imported_from === undefined ? UNMARKED : NOT_THIS_REALMS(existing.imported_from.realm) });
   }
   return owned;
 }

@@ -2,9 +2,8 @@ import { DuplicateUserError } from '../accounts/errors.ts';
 import type { UserAdmin } from '../accounts/user-admin.ts';
 import type { StoredUser } from '../accounts/user-model.ts';
 import type { ApiRegistry } from '../apis/registry.ts';
-import { isDeepStrictEqual } from 'node:util';
 import type { ClaimScopes } from '../claims/claim-scopes.ts';
-import { toMapper, type ClaimScope, type MapperInput } from '../claims/spec.ts';
+import type { ClaimScope } from '../claims/spec.ts';
 import { ACCOUNT_CLIENT_ID } from '../clients/account-client.ts';
 import { CONSOLE_CLIENT_ID } from '../clients/console-client.ts';
 import type { ClientRepository, ClientView } from '../clients/repository.ts';
@@ -69,27 +68,22 @@ export interface KeycloakImportOptions {
 const UNMARKED_HOLDER =
   "id held by a user no import marked as this realm's — created in Gatehouse, or imported before imports marked their users and holding a password other than the export's PBKDF2 one (signed in since, changed, or an argon2 hash, which Gatehouse cannot tell from its own): left as it is. If it is this realm's user, delete it (gatehouse users delete ID: the sub stays Keycloak's id) and import again";
 
-/** Why an unmarked client holding an export's client_id is left alone (clientOfRealm). */
+/**
+ * Why an unmarked client holding an export's client_id is left alone (clientOfRealm). Never adopted:
+ * what an import could compare (redirect URIs, grant types, authentication method none) is public
+ * for a public client, so a hostile export copying it would take over a client made in Gatehouse.
+ */
 const UNMARKED_CLIENT =
-  "client_id held by a client no import marked as this realm's — created in Gatehouse, or imported before imports marked their clients and since given other redirect URIs, grant types, authentication or secret than the export's: left as it is. If it is this realm's client, make them the export's (or delete the client: its consents and tokens go with it) and import again";
-
-/** What decides where a client's codes and tokens go, and who authenticates as it: an unmarked client is taken as the realm's only when all of it is the export's. */
-const CLIENT_SECURITY_FIELDS = ['redirect_uris', 'post_logout_redirect_uris', 'grant_types', 'token_endpoint_auth_method', 'response_types'] as const;
+  "client_id held by a client no import marked as this realm's — created in Gatehouse, or imported by a Gatehouse version before imports marked their clients —: left as it is (redirect URIs, secret, settings); an import never takes over an unmarked client. If it is this realm's client, delete it in Gatehouse (gatehouse clients delete ID: its consents and tokens go with it) and import again, or rename the client in Keycloak to import it as another";
 
 /**
- * Whether a re-import of `realm` may replace `existing`, the client holding the client_id of
- * `planned`: only one this realm's import created (importedFrom). One imported before imports
- * marked their clients carries no mark, as one an operator created: it is taken as the realm's
- * (and marked by the write) only when the import would change none of where its codes go or who
- * authenticates as it — redirect URIs, post-logout redirect URIs, grant and response types, the
- * authentication method (as sets) and the secret are the export's (read with providerMetadata).
+ * Whether a re-import of `realm` may replace `existing`, the client holding the client_id of a
+ * planned client: only one this realm's import created (importedFrom). An unmarked one — created in
+ * Gatehouse, or imported before imports marked their clients — is never taken: nothing an export
+ * repeats proves it is the realm's (a public client's values are in every authorization request).
  */
-async function clientOfRealm(clients: ClientRepository, existing: ClientView, planned: KeycloakRealmPlan['clients'][number], realm: string): Promise<boolean> {
-  if (existing.importedFrom !== undefined) return existing.importedFrom.kind === 'keycloak' && existing.importedFrom.realm === realm;
-  const same = (a: unknown, b: unknown) => JSON.stringify(Array.isArray(a) ? [...(a as unknown[])].map(String).sort() : (a ?? null)) === JSON.stringify(Array.isArray(b) ? [...(b as unknown[])].map(String).sort() : (b ?? null));
-  if (!CLIENT_SECURITY_FIELDS.every((field) => same(existing.metadata[field], planned.metadata[field]))) return false;
-  const stored = (await clients.providerMetadata(existing.clientId))?.client_secret ?? null;
-  return stored === planned.secret;
+function clientOfRealm(existing: ClientView, realm: string): boolean {
+  return existing.importedFrom?.kind === 'keycloak' && existing.importedFrom.realm === realm;
 }
 
 /** Why a user's consent to a client that is a conflict is not written. */
@@ -128,7 +122,7 @@ export async function applyKeycloakRealm(services: KeycloakImportServices, plan:
       continue;
     }
     const existing = await services.clients.get(client.clientId);
-    if (existing !== undefined && !(await clientOfRealm(services.clients, existing, client, plan.realm))) {
+    if (existing !== undefined && !clientOfRealm(existing, plan.realm)) {
       report.clientOwners.set(client.clientId, false);
       const reason = existing.importedFrom === undefined ? UNMARKED_CLIENT : `client_id held by a client the import of realm ${existing.importedFrom.realm} created: left as it is (redirect URIs, secret, settings). Rename the client in Keycloak to import it`;
       report.add('conflicts', { kind: 'client', name: client.clientId, reason });
@@ -173,12 +167,8 @@ async function applyClaimScopes(claimScopes: KeycloakImportServices['claimScopes
   const planned = new Map(plan.claimScopes.map((scope) => [scope.name, scope.input] as const));
   const holdersOf = (scopes: readonly ClaimScope[]) => new Map(scopes.flatMap((scope) => scope.mappers.map((mapper) => [mapper.claim, scope.name] as const)));
   const others = current.filter((scope) => !planned.has(scope.name));
-  // Scopes of the export's names the import may not replace (claimScopeOfRealm; a legacy one compared with the mappers that import kept): they keep giving their claims.
-  const othersHold = holdersOf(others);
-  const kept = current.filter((scope) => {
-    const input = planned.get(scope.name);
-    return input !== undefined && !claimScopeOfRealm(scope, input.mappers.filter((mapper) => !othersHold.has(mapper.claim)), plan.realm);
-  });
+  // Scopes of the export's names the import may not replace (claimScopeOfRealm): they keep giving their claims.
+  const kept = current.filter((scope) => planned.has(scope.name) && !claimScopeOfRealm(scope, plan.realm));
   const keptNames = new Set(kept.map((scope) => scope.name));
   const holders = holdersOf([...others, ...kept]);
   for (const { name, input } of plan.claimScopes) {
@@ -186,7 +176,7 @@ async function applyClaimScopes(claimScopes: KeycloakImportServices['claimScopes
     if (existing !== undefined && keptNames.has(name)) {
       const reason =
         existing.importedFrom === undefined
-          ? "name held by a claim scope no import marked as this realm's — created in Gatehouse, or imported before imports marked their scopes and holding other mappers than the export's —: left as it is (its mappers and descriptions). The clients of the export that list it get Gatehouse's"
+          ? "name held by a claim scope no import marked as this realm's — created in Gatehouse, or imported by a Gatehouse version before imports marked their scopes —: left as it is (its mappers and descriptions); an import never takes over an unmarked claim scope. The clients of the export that list it get Gatehouse's. If it is this realm's scope, delete it in Gatehouse (gatehouse claim-scopes delete NAME) and import again, or rename the client scope in Keycloak"
           : `name held by a claim scope the import of realm ${existing.importedFrom.realm} created: left as it is (its mappers and descriptions). The clients of the export that list it get that scope`;
       report.add('conflicts', { kind: 'client scope', name, reason });
       continue;
@@ -207,14 +197,11 @@ async function applyClaimScopes(claimScopes: KeycloakImportServices['claimScopes
 
 /**
  * Whether a re-import of `realm` may replace `existing`, the claim scope of the export's name: only
- * one this realm's import created (importedFrom); one imported before imports marked their scopes
- * (or an operator's) only when it holds exactly the export's mappers (the write then changes no claim).
+ * one this realm's import created (importedFrom). An unmarked one is never taken: its mappers are
+ * visible in the tokens it gives, so an export repeating them proves nothing.
  */
-function claimScopeOfRealm(existing: ClaimScope, mappers: readonly MapperInput[], realm: string): boolean {
-  if (existing.importedFrom !== undefined) return existing.importedFrom.kind === 'keycloak' && existing.importedFrom.realm === realm;
-  // As stored (undefined members dropped, as the store drops them).
-  const plain = (value: unknown): unknown => JSON.parse(JSON.stringify(value));
-  return isDeepStrictEqual(plain(existing.mappers), plain(mappers.map(toMapper)));
+function claimScopeOfRealm(existing: ClaimScope, realm: string): boolean {
+  return existing.importedFrom?.kind === 'keycloak' && existing.importedFrom.realm === realm;
 }
 
 /**
@@ -437,7 +424,10 @@ async function ownedClient(clients: ClientRepository, clientId: string, report: 
   const owned = existing === undefined || (existing.importedFrom?.kind === 'keycloak' && existing.importedFrom.realm === report.report.realm);
   report.clientOwners.set(clientId, owned);
   if (!owned) {
-    const reason = `client_id held by a client ${existing.importedFrom === undefined ? "no import marked as this realm's" : `the import of realm ${existing.importedFrom.realm} created`}: its service-account roles and the users' consents to it are left as they are. If it is this realm's client, import the realm file again`;
+    const reason =
+      existing.importedFrom === undefined
+        ? "client_id held by a client no import marked as this realm's (created in Gatehouse, or imported before imports marked their clients): its service-account roles and the users' consents to it are left as they are. If it is this realm's client, delete it in Gatehouse (gatehouse clients delete ID) and import the realm file again"
+        : `client_id held by a client the import of realm ${existing.importedFrom.realm} created: its service-account roles and the users' consents to it are left as they are`;
     report.add('conflicts', { kind: 'client', name: clientId, reason });
   }
   return owned;

@@ -75,29 +75,39 @@ describe('Keycloak import: a re-import replaces only the upstream providers its 
     expect(await links('11111111-1111-4111-8111-111111111111')).to.deep.equal([]);
   });
 
-  it('a provider imported before imports marked theirs is taken as the realm\'s (and marked) only while it signs in where the export\'s does', async () => {
-    const imported = await importRealm(realm('legacy', [idp('legacy-idp', 'https://idp.legacy.test'), idp('moved-idp', 'https://idp.moved.test')]));
-    expect(imported.body.upstream.created).to.have.members(['legacy-idp', 'moved-idp']);
-    // As a version without the mark left them.
+  it('a provider imported before imports marked theirs is a conflict even when the export repeats all of it (no links made); deleted in Gatehouse, the next import creates it and links its users', async () => {
+    const imported = await importRealm(realm('legacy', [idp('legacy-idp', 'https://idp.legacy.test')]));
+    expect(imported.body.upstream.created).to.deep.equal(['legacy-idp']);
+    // As a version without the mark left it.
     const mongo = await connectMongo({ uri: deploy.mongodbUri, timeoutMs: 5000 });
     try {
-      await mongo.db!.collection('upstream_providers').updateMany({ _id: { $in: ['legacy-idp', 'moved-idp'] } as never }, { $unset: { imported_from: '' } });
+      await mongo.db!.collection('upstream_providers').updateMany({ _id: { $in: ['legacy-idp'] } as never }, { $unset: { imported_from: '' } });
     } finally {
       await mongo.close();
     }
     expect((await gatehouse.services.upstream.get('legacy-idp'))?.imported_from).to.equal(undefined);
-    const next = realm('legacy', [{ ...idp('legacy-idp', 'https://idp.legacy.test'), trustEmail: true }, idp('moved-idp', 'https://idp.elsewhere.test')], [linkedUser('22222222-2222-4222-8222-222222222222', 'lee', 'moved-idp', 'moved-subject')]);
+    const lee = '22222222-2222-4222-8222-222222222222';
+    const next = realm('legacy', [{ ...idp('legacy-idp', 'https://idp.legacy.test'), trustEmail: true }], [linkedUser(lee, 'lee', 'legacy-idp', 'lee-subject')]);
     for (const dryRun of [true, false]) {
       const again = await importRealm(next, dryRun);
       expect(again.status, JSON.stringify(again.body)).to.equal(200);
-      expect(again.body.upstream.updated, String(dryRun)).to.deep.equal(['legacy-idp']);
-      expect(again.body.conflicts.map((one: { name?: string }) => one.name), String(dryRun)).to.deep.equal(['moved-idp']);
+      expect(again.body.upstream.updated, String(dryRun)).to.deep.equal([]);
+      const conflicts = again.body.conflicts as Array<{ kind?: string; name?: string; reason: string }>;
+      expect(conflicts.map((one) => `${one.kind} ${one.name}`), String(dryRun)).to.deep.equal(['identity provider legacy-idp']);
+      expect(conflicts[0]!.reason).to.match(/never takes over an unmarked provider/).and.to.match(/delete it in Gatehouse \(gatehouse idps delete ALIAS/);
       expect(again.body.upstream.links.created, String(dryRun)).to.equal(0);
     }
-    expect((await provider('legacy-idp')).trust_email).to.equal(true);
+    expect((await provider('legacy-idp')).trust_email).to.equal(false);
+    expect((await gatehouse.services.upstream.get('legacy-idp'))?.imported_from).to.equal(undefined);
+    // The user came in, without a link to the unmarked provider.
+    expect(await links(lee)).to.deep.equal([]);
+    // The way out the conflict names: delete it, import again.
+    expect((await callAdmin(gatehouse.url, token, 'DELETE', '/upstream-providers/legacy-idp')).status).to.be.oneOf([200, 204]);
+    const after = await importRealm(next);
+    expect(after.body.upstream.created).to.deep.equal(['legacy-idp']);
+    expect(after.body.upstream.links.created).to.equal(1);
     expect((await gatehouse.services.upstream.get('legacy-idp'))?.imported_from).to.deep.equal({ kind: 'keycloak', realm: 'legacy' });
-    expect((await provider('moved-idp')).issuer).to.equal('https://idp.moved.test');
-    expect((await gatehouse.services.upstream.get('moved-idp'))?.imported_from).to.equal(undefined);
+    expect((await links(lee)).map((one) => `${one.provider} ${one.subject}`)).to.deep.equal(['legacy-idp lee-subject']);
   });
 
   it("a users file on its own links its users only to its realm's providers", async () => {

@@ -199,6 +199,15 @@ describe('configuration', () => {
     ]);
   });
 
+  it('says that an http:// issuer in production leaves cookies without Secure (not for loopback, not outside production)', () => {
+    const said = "GATEHOUSE_ISSUER: http:// in production: cookies go without Secure, and applications expect an https:// issuer; set the public https:// URL (behind a TLS proxy, the proxy's)";
+    expect(loadConfig({ env: { ...production, GATEHOUSE_ISSUER: 'http://sso.example.com' }, readFile }).notices).to.deep.equal([said]);
+    for (const issuer of ['https://sso.example.com', 'http://localhost:3000', 'http://127.0.0.1:3000']) {
+      expect(loadConfig({ env: { ...production, GATEHOUSE_ISSUER: issuer }, readFile }).notices, issuer).to.deep.equal([]);
+    }
+    expect(loadConfig({ env: { ...production, NODE_ENV: 'development', GATEHOUSE_ISSUER: 'http://sso.example.com' }, readFile }).notices).to.deep.equal([]);
+  });
+
   it("says nothing of real settings, NAME_FILE secrets, GATEHOUSE_CONFIG or the scripts' own GATEHOUSE_ variables", () => {
     const dir = mkdtempSync(join(tmpdir(), 'gh-notices-'));
     writeFileSync(join(dir, 'secret'), SECRET);
