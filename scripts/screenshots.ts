@@ -157,13 +157,13 @@ async function longValues(browser: Browser, issuer: string, locale: Locale, long
     return { context, page: await context.newPage() };
   };
   const signIn = async (page: Page) => {
-    await page.fill('input[name="login"]', username);
+    await page.fill('input[name="username"]', username);
     await page.fill('input[name="password"]', PASSWORD);
     await page.click('form[action$="/login"] button[type="submit"]');
   };
   const { context, page } = await device();
   await page.goto((await authorizationRequest(clients.long, REDIRECT_URI)).url.toString());
-  await page.waitForSelector('input[name="login"]');
+  await page.waitForSelector('input[name="username"]');
   await shoot(page, locale, 'long-sign-in');
   await signIn(page);
   await page.waitForSelector('form[action$="/confirm"]');
@@ -333,7 +333,7 @@ async function main(): Promise<void> {
       await gatehouse.services.accounts.createUser({ username, password: PASSWORD, email: `${username}@example.com`, emailVerified: true, givenName: 'Alice', familyName: 'Liddell', name: 'Alice Liddell' });
       /** The sign-in form, filled in and sent. */
       const signIn = async (login: string, password = PASSWORD) => {
-        await page.fill('input[name="login"]', login);
+        await page.fill('input[name="username"]', login);
         await page.fill('input[name="password"]', password);
         await page.click('form[action$="/login"] button[type="submit"]');
       };
@@ -349,7 +349,7 @@ async function main(): Promise<void> {
       if (flow) {
         // Sign-in, a wrong password, consent.
         await page.goto((await authorizationRequest(web, REDIRECT_URI)).url.toString());
-        await page.waitForSelector('input[name="login"]');
+        await page.waitForSelector('input[name="username"]');
         await shoot(page, locale, 'sign-in');
         await signIn(username, 'not the password');
         await page.waitForSelector('[role=alert]');
@@ -383,7 +383,7 @@ async function main(): Promise<void> {
         await page.fill('#user_code', userCode);
         await page.click('button[type="submit"]');
         await page.waitForSelector('#page-title');
-        if ((await page.locator('input[name="login"]').count()) > 0) await signIn(username);
+        if ((await page.locator('input[name="username"]').count()) > 0) await signIn(username);
         await page.waitForSelector('form button[type="submit"]');
         await shoot(page, locale, 'device-confirm');
         await page.locator('form button[type="submit"]').first().click();

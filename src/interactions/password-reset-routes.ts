@@ -7,6 +7,7 @@ import type { AttemptLimiter } from '../limits/attempt-limits.ts';
 import type { MailService } from '../mail/mail-service.ts';
 import type { Logger } from '../observability/logger.ts';
 import { readForm } from './body.ts';
+import { signInName } from './sign-in-fields.ts';
 import { browserSession, checkCsrfToken, issueCsrfToken, type CsrfBinding } from './csrf.ts';
 import type { Locale } from './i18n.ts';
 import { chosenLocale } from './language.ts';
@@ -163,7 +164,7 @@ export function passwordResetRoutes(deps: PasswordResetDeps): Router {
       return sendErrorPage(ctx, views, locale, { code: 'too_many_requests' }, 429);
     }
     await deps.limits.ip.fail(ctx.ip);
-    const login = (form.login ?? '').trim();
+    const login = signInName(form);
     // Counted per typed login, known or not, and silently: a refused request answers like any other.
     const key = login === '' ? '' : loginCountKey(login);
     if (key !== '' && (await deps.limits.login.retryAfter(key)) === 0) {

@@ -657,7 +657,7 @@ export function consoleOperator(browser: () => Browser, screenshotPrefix: string
     await page.goto(`${issuer}/console/`);
     await page.locator('main button').click();
     if (options.sessionOf === undefined) {
-      await page.fill('input[name="login"]', 'operator');
+      await page.fill('input[name="username"]', 'operator');
       await page.fill('input[name="password"]', PASSWORD);
       await page.click('button[type="submit"]');
     }

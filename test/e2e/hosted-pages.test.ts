@@ -116,7 +116,7 @@ describe('hosted pages in headless Chromium (code + PKCE, SSO, form_post, logout
 
     await page.fill('#username', 'alice');
     await page.fill('#password', PASSWORD);
-    await page.check('#remember');
+    await page.check('#rememberMe');
     await page.click('button.primary');
     await page.waitForURL(/\/interaction\//);
     expect(await page.textContent('h1')).to.contain('Allow access');
@@ -170,7 +170,7 @@ describe('hosted pages in headless Chromium (code + PKCE, SSO, form_post, logout
     try {
       for (const locale of ['ru', 'zh-CN', 'ko', 'en']) {
         await other.goto((await authorizationUrl(appA, 'Expense Tracker', { ui_locales: locale, prompt: 'login consent' })).url);
-        await other.waitForSelector('#remember');
+        await other.waitForSelector('#rememberMe');
         expect(await other.getAttribute('html', 'lang')).to.equal(locale);
         // The name in the lead's sentence, set apart (Auth0 and Keycloak name the app in bold): the lead itself is muted.
         expect(await other.locator('main .lead strong').allTextContents(), `${locale}: sign-in lead`).to.deep.equal(['Expense Tracker']);

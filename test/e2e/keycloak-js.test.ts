@@ -47,8 +47,8 @@ async function startApp(gatehouseUrl: string, clientId: string, initOptions: Rec
 }
 
 async function signInOnHostedPage(page: Page, username: string): Promise<void> {
-  await page.waitForSelector('input[name="login"]');
-  await page.fill('input[name="login"]', username);
+  await page.waitForSelector('input[name="username"]');
+  await page.fill('input[name="username"]', username);
   await page.fill('input[name="password"]', PASSWORD);
   await page.click('button[type="submit"]');
 }

@@ -128,9 +128,10 @@ export async function signIn(agent: UserAgent, authorizationUrl: string, redirec
       sawLogin = true;
       submitted = await agent.postForm(new URL(login.action, url).toString(), {
         ...login.fields,
-        login: options.username,
+        // The fields as the page (and Keycloak's) names them; browse() below posts the earlier names.
+        username: options.username,
         password: options.password ?? '',
-        remember: 'yes',
+        rememberMe: 'on',
       });
     } else if (confirm !== undefined) {
       sawConsent = true;
@@ -199,6 +200,7 @@ export async function browse(agent: UserAgent, startUrl: string, stopAt: string,
     if (action.includes('/session/end/confirm') && /name="logout"[^>]*value="yes"|value="yes"[^>]*name="logout"/.test(html)) {
       fields.logout ??= 'yes';
     }
+    // The field names of Gatehouse's earlier pages (login, remember), still read for scripted sign-ins; signIn() above posts today's.
     if (action.endsWith('/login')) Object.assign(fields, { login: options.username ?? '', password: options.password ?? '', remember: 'yes' });
     if (/name="user_code"/.test(chosen[2]!) && options.userCode !== undefined && fields.user_code === undefined) fields.user_code = options.userCode;
     const target = new URL(action, url).toString();

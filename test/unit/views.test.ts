@@ -73,7 +73,7 @@ describe('the sign-in page', () => {
   it("carries Keycloak's element ids: form #kc-form-login, #username, #password, #kc-login (labels follow)", async () => {
     const html = await views.render('login', 'en', { title: 'Sign in', clientName: 'Web App', uid: 'u1', csrf: 'x', login: '', remember: false });
     expect(html).to.match(/<form id="kc-form-login" method="post" action="[^"]*\/u1\/login">/);
-    expect(html).to.match(/<label for="username">[^<]+<\/label>\s*<input id="username" name="login"/);
+    expect(html).to.match(/<label for="username">[^<]+<\/label>\s*<input id="username" name="username"/);
     expect(html).to.match(/<label for="password">[^<]+<\/label>[\s\S]*<input id="password" name="password"/);
     expect(html).to.match(/<button type="submit" id="kc-login"[^>]*>Sign in<\/button>/);
     expect(html).to.not.contain('id="login"');

@@ -1,6 +1,7 @@
 import { loginResult } from '../../oidc/acr.ts';
 import { passkeyChallenge, type Passkeys } from '../../mfa/passkeys.ts';
 import { ACR } from '../../oidc/acr.ts';
+import { signInName } from '../sign-in-fields.ts';
 import { embedJson } from './embed.ts';
 import type { RegistrationPart } from './registration.ts';
 import type { InteractionResults, SignInStep, StepAction, StepContext } from './step.ts';
@@ -93,8 +94,8 @@ export function passwordStep(authenticator: Authenticator, acr: string, passkey?
       ...extension?.actions,
       ...(registration === undefined ? {} : { register: async (step, form) => void (await registration.action(step, form)) }),
       async login(step, form) {
-        const login = (form.login ?? '').trim();
-        const remember = form.remember === 'yes';
+        const login = signInName(form);
+        const remember = form.rememberMe === 'on' || form.remember === 'yes';
         if ((await extension?.beforePassword?.(step, login)) === true) return;
         const result = await authenticator.authenticate(login, form.password ?? '', step.koa.ip, String(step.details.params.client_id));
         if (!result.ok) return page(step, { login, remember, error: 'login.failed' });

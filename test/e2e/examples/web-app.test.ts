@@ -30,8 +30,8 @@ describe('examples/web-app: code + PKCE with openid-client, userinfo, refresh, R
   const username = 'wa-alice';
 
   async function signInOnGatehouse(page: Page): Promise<void> {
-    await page.waitForSelector('input[name="login"]');
-    await page.fill('input[name="login"]', username);
+    await page.waitForSelector('input[name="username"]');
+    await page.fill('input[name="username"]', username);
     await page.fill('input[name="password"]', PASSWORD);
     await page.click('button[type="submit"]');
   }
