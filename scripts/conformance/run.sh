@@ -159,7 +159,9 @@ pid $WORK/nginx/nginx.pid;
 error_log $WORK/logs/nginx-error.log warn;
 events { worker_connections 512; }
 http {
-  access_log $WORK/logs/nginx-access.log;
+  # path without the query string, no referer: the query carries codes, id_token_hint, state
+  log_format noquery '\$remote_addr [\$time_local] \$server_port "\$request_method \$uri \$server_protocol" \$status \$body_bytes_sent';
+  access_log $WORK/logs/nginx-access.log noquery;
   client_body_temp_path $WORK/nginx/tmp/body;
   proxy_temp_path $WORK/nginx/tmp/proxy;
   fastcgi_temp_path $WORK/nginx/tmp/fastcgi;
@@ -323,4 +325,32 @@ set -e
 say "run-test-plan.py exited $RTP"
 "$WORK/venv/bin/python" "$HERE/summarize.py" "$SUITE_URL" "$ISSUER" | tee "$OUT/summary.md"
 cp "$RUN/config.json" "$RUN/config-dynamic.json" "$OUT/"
+# Never a secret, token or code in Gatehouse's log or nginx's: the run's client secrets, password,
+# initial and registration access tokens, and anything JWT- or parameter-shaped (the suite's own
+# log is the relying party's and holds them by design). The logs are kept with the results.
+cp "$WORK/logs/gatehouse.log" "$WORK/logs/nginx-access.log" "$WORK/logs/nginx-error.log" "$OUT/"
+CHECK_PASSWORD="$USER_PASSWORD" python3 - "$RUN" "$OUT" <<'PY' | tee -a "$OUT/summary.md"
+import glob, json, os, re, sys
+run, out = sys.argv[1], sys.argv[2]
+secrets = {os.environ["CHECK_PASSWORD"]}
+def walk(o, key=""):
+    if isinstance(o, dict):
+        for k, v in o.items(): walk(v, k)
+    elif isinstance(o, list):
+        for v in o: walk(v, key)
+    elif isinstance(o, str) and len(o) >= 8 and re.search(r"secret|token|password", key, re.I) \
+            and not re.search(r"_(method|alg|supported|uri)$|expires", key):
+        secrets.add(o)
+for f in glob.glob(run + "/*.json"):
+    try: walk(json.load(open(f)))
+    except ValueError: pass
+shape = re.compile(r"eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}|(code|token|access_token|refresh_token|id_token|id_token_hint|logout_token|client_assertion|client_secret|password)[=\":]+ *\"?[A-Za-z0-9_~.+/-]{16,}")
+bad = []
+for name in ("gatehouse.log", "nginx-access.log", "nginx-error.log"):
+    text = open(f"{out}/{name}", errors="replace").read()
+    n = sum(1 for v in secrets if v in text)
+    m = len(shape.findall(text))
+    if n or m: bad.append(f"{name}: {n} of the run's secrets, {m} token- or code-shaped strings")
+print("\n**log check** (" + str(len(secrets)) + " secrets of the run; gatehouse.log, nginx logs): " + ("; ".join(bad) if bad else "none of them, no token or code"))
+PY
 say "results in $OUT"

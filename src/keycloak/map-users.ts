@@ -9,6 +9,7 @@ import { keycloakPasswordHash, NO_USABLE_PASSWORD } from './map-password.ts';
 import { unusablePasswordNote } from './unusable-password-note.ts';
 import { KEYCLOAK_REQUIRED_ACTIONS, orderedActions, type RequiredAction } from '../accounts/required-actions.ts';
 import { roleRef, type GroupInfo, type RealmRoles } from './map-roles.ts';
+import { SERVICE_ACCOUNT_ROLES_MAX } from '../clients/spec.ts';
 import { keycloakTotp } from './otp-credential.ts';
 import { addressUsernameNote, addressUsernames, userIdentity, validUsernameKeys, type CurrentUsers, type MissingHolders, type RefusedUser, type UserIdentity } from './user-identity.ts';
 
@@ -138,7 +139,14 @@ export function mapUsers(
     }
     if (identity === undefined) {
       // Not a user in Gatehouse: client_credentials tokens name the client, and carry these roles as its service_account_roles.
-      serviceAccounts.push({ username: String(raw.username), clientId: String(raw.serviceAccountClientId), roles: [...effectiveRoles(raw, defaultRole, roles, () => undefined)].sort() });
+      const accountRoles = [...effectiveRoles(raw, defaultRole, roles, () => undefined)].sort();
+      if (accountRoles.length > SERVICE_ACCOUNT_ROLES_MAX) {
+        // The admin API's limit for service_account_roles: none of them rather than an arbitrary part.
+        const reason = `${accountRoles.length} roles, more than the ${SERVICE_ACCOUNT_ROLES_MAX} a client's service_account_roles holds: not carried over (its client's service-account roles are left as they are); give the service account fewer roles in Keycloak and import again, or set them in Gatehouse (gatehouse clients update CLIENT --service-account-role ROLE …)`;
+        unmapped.push({ kind: 'service account', name: String(raw.username), reason });
+        continue;
+      }
+      serviceAccounts.push({ username: String(raw.username), clientId: String(raw.serviceAccountClientId), roles: accountRoles });
       continue;
     }
     if (!identity.ok) {
