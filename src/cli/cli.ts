@@ -127,7 +127,7 @@ commands:
                  [--service-account-role ROLE]...   (in its client_credentials tokens, as a user's roles; never admin)
                  [--allow-password-grant]   (confidential first-party clients only)
                  [--exchange-api IDENTIFIER]... [--exchange-trust CLIENT_ID]...   (token exchange policy)
-  clients list [--query TEXT] [--limit N] [--offset N] | get ID | delete ID | rotate-secret ID
+  clients list [--query TEXT] [--limit N] [--offset N] | get ID | delete ID | rotate-secret ID [--grace DURATION]
   clients update ID [same options as create, plus --no-first-party --no-admin --no-require-pkce --no-require-mfa
                  --no-minimal-id-token --no-login-uses-default-api --no-allow-password-grant
                  --no-token-exchange, --unset FIELD (e.g. --unset logo_uri)]
@@ -260,7 +260,7 @@ examples:
   gatehouse clients create --name Web --redirect-uri https://app.example.com/cb --json   # prints the secret once
   gatehouse clients create --name "Orders sync" --grant-type client_credentials --api https://orders.example.com --json
   gatehouse clients update CLIENT_ID --web-origin https://app.example.com
-  gatehouse clients rotate-secret CLIENT_ID --json
+  gatehouse clients rotate-secret CLIENT_ID --grace 7d --json   # the old secret works 7 more days
   gatehouse clients list --query web
   gatehouse apis create --identifier https://orders.example.com --scope "read write"
   gatehouse users update alice --attribute department=eng

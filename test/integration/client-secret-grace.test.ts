@@ -4,6 +4,7 @@ import type { RunningGatehouse } from '../../src/server.ts';
 import { connectMongo } from '../../src/storage/mongo.ts';
 import { adminClient, callAdmin } from '../helpers/admin.ts';
 import { testClock, type TestClock } from '../helpers/clock.ts';
+import { runCli } from '../helpers/process.ts';
 import { deployment, relyingParty, type Deployment } from '../helpers/e2e.ts';
 
 /**
@@ -118,5 +119,22 @@ describe('client secret rotation with a grace period (openid-client, real stores
       expect(JSON.stringify(refused.body)).to.include('grace_seconds');
     }
     expect(await grant(clientId, secret)).to.equal('ok');
+  });
+
+  it('the CLI: rotate-secret --grace 1d keeps the old secret working; a bad or too long duration is refused naming --grace', async () => {
+    const { clientId, secret: old } = await createService();
+    const env = { NODE_ENV: 'test', MONGODB_URI: deploy.mongodbUri, REDIS_URL: deploy.redisUrl!, GATEHOUSE_SECRET: deploy.secret, GATEHOUSE_ISSUER: deploy.issuer, ...deploy.settings };
+    for (const grace of ['31d', '2w', '-5']) {
+      const refused = await runCli(['clients', 'rotate-secret', clientId, '--grace', grace], env);
+      expect(refused.code, grace).to.equal(2);
+      expect(refused.stderr, grace).to.include('--grace');
+    }
+    expect(await grant(clientId, old)).to.equal('ok');
+    const rotated = await runCli(['clients', 'rotate-secret', clientId, '--grace', '1d', '--json'], env);
+    expect(rotated.code, rotated.stderr).to.equal(0);
+    const body = JSON.parse(rotated.stdout) as { client_secret: string; previous_secret_expires_at: string };
+    expect(body.previous_secret_expires_at).to.be.a('string');
+    expect(await grant(clientId, old)).to.equal('ok');
+    expect(await grant(clientId, body.client_secret)).to.equal('ok');
   });
 });

@@ -109,6 +109,7 @@ export const CLIENT_FLAGS: FlagsOf = {
   q: '--query',
   limit: '--limit',
   offset: '--offset',
+  grace_seconds: '--grace',
 };
 
 type Values = ParsedLine<typeof CLIENT_OPTIONS>['values'];
@@ -221,8 +222,22 @@ export const clientsDelete = command({ options: {}, arguments: CLIENT_ID }, asyn
   ctx.out(ctx.json ? JSON.stringify({ deleted: id }) : `deleted client ${id}; its grants and tokens are revoked`);
 });
 
-export const clientsRotateSecret = command({ options: {}, arguments: CLIENT_ID }, async (ctx, { positionals }) => {
-  const rotated = await withOperations(ctx, (ops) => ops.clients.rotateSecret(cliActor(), clientIdArg(positionals)));
+const DURATION_UNITS: Readonly<Record<string, number>> = { s: 1, m: 60, h: 3600, d: 86_400 };
+
+/** `--grace`: whole seconds, or a number with s, m, h or d (`90s`, `30m`, `12h`, `7d`). */
+function graceSeconds(value: string): number {
+  const match = /^(\d{1,9})([smhd]?)$/.exec(value);
+  if (match === null) throw new CliError('--grace: a duration such as 3600, 30m, 12h or 7d (at most 30d)', 2);
+  return Number(match[1]) * DURATION_UNITS[match[2] || 's']!;
+}
+
+/** `clients rotate-secret ID [--grace DURATION]`: a new secret; with --grace the old one keeps authenticating that long. */
+export const clientsRotateSecret = command({ options: { grace: { type: 'string' } }, arguments: CLIENT_ID }, async (ctx, { values, positionals }) => {
+  const body = values.grace === undefined ? {} : { grace_seconds: graceSeconds(values.grace) };
+  const rotated = await withOperations(ctx, (ops) => ops.clients.rotateSecret(cliActor(), clientIdArg(positionals), body));
   if (ctx.json) ctx.out(JSON.stringify(showCreated(rotated)));
-  else ctx.out(`new client secret for ${rotated.client.clientId} (shown once): ${rotated.secret}`);
+  else {
+    const until = rotated.client.previousSecretExpiresAt;
+    ctx.out(`new client secret for ${rotated.client.clientId} (shown once): ${rotated.secret}${until === undefined ? '' : `\nthe previous secret keeps working until ${until.toISOString()}`}`);
+  }
 });
