@@ -96,9 +96,6 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
       onClose: closers.add,
     };
     const observability = composeObservability(w);
-    await prepareAdmin(w);
-    await prepareConsole(w);
-    await prepareAccount(w);
 
     const views = openViews(w);
     const mail = openMail(w, views);
@@ -136,6 +133,12 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
     // page load must not wait for the TypeScript compiler (src/browser-app/modules.ts).
     await consoleApp.prepare();
     await accountPage.prepare();
+    // Only now, every check that can stop startup done (the stored keys opened with GATEHOUSE_SECRET,
+    // the provider built, the browser modules read): the bootstrap administrator, the admin API's
+    // audience and the built-in clients. A start refused for a bad setting writes none of them.
+    await prepareAdmin(w);
+    await prepareConsole(w);
+    await prepareAccount(w);
     const gatehouseApp = createApp({
       issuer: config.issuer,
       routes: config.routes,

@@ -20,11 +20,18 @@ const EMAIL = /^[^\s@\p{Cc}\p{Cf}]+@(?:[^\s@.\p{Cc}\p{Cf}]+\.)+[^\s@.\p{Cc}\p{Cf
  */
 export const HIDDEN_CHARACTER = /[\p{Cc}\p{Cf}]/u;
 /**
+ * An emoji tag sequence (the RGI subdivision flags: Scotland, England, Wales): the black flag
+ * U+1F3F4, tag characters U+E0020–U+E007E, and the cancel tag U+E007F. Tag characters are format
+ * characters, but inside such a sequence they draw a flag; anywhere else they are hidden text.
+ */
+const EMOJI_TAG_SEQUENCE = /\u{1F3F4}[\u{E0020}-\u{E007E}]+\u{E007F}/gu;
+/**
  * Whether a name someone picks (a passkey's) holds a HIDDEN_CHARACTER. The zero-width joiner and
- * non-joiner stay allowed: emoji sequences (👩‍💻) and Persian or Indic text need them.
+ * non-joiner stay allowed: emoji sequences (👩‍💻) and Persian or Indic text need them; so do tag
+ * characters inside a well-formed emoji tag sequence (🏴 with the tags of a subdivision flag).
  */
 export function hasHiddenCharacter(name: string): boolean {
-  return HIDDEN_CHARACTER.test(name.replace(/[\u200C\u200D]/g, ''));
+  return HIDDEN_CHARACTER.test(name.replace(EMOJI_TAG_SEQUENCE, '').replace(/[\u200C\u200D]/g, ''));
 }
 /** Control characters (NUL, ...): no username or email holds one (and FerretDB on PostgreSQL cannot even look one up). */
 const CONTROL = /\p{Cc}/u;
@@ -81,11 +88,29 @@ export function loginCountKey(login: string): string {
   return key.includes('@') ? emailKey(key) : key;
 }
 
+/**
+ * The start of the username Keycloak gives a client's service account, which Keycloak-shaped
+ * client_credentials tokens carry as `preferred_username` (src/oidc/keycloak-claims.ts) and apps
+ * tell a service token by: no person's username starts with it (README "Users").
+ */
+export const SERVICE_ACCOUNT_PREFIX = 'service-account-';
+
+/** Whether a username is one a client's service account is named by: SERVICE_ACCOUNT_PREFIX in any case or width (usernameKey). */
+export function isServiceAccountName(username: string): boolean {
+  return usernameKey(username.trim()).startsWith(SERVICE_ACCOUNT_PREFIX);
+}
+
+/** A username derived from something a person or an upstream gave: a service account's name gets `user-` in front. */
+export function personalUsername(username: string): string {
+  return isServiceAccountName(username) ? `user-${username}` : username;
+}
+
 export function validUsername(username: string): string {
   const value = username.trim().normalize('NFKC');
   if (!USERNAME.test(value)) {
     throw new InvalidUserError('username', 'username_format');
   }
+  if (isServiceAccountName(value)) throw new InvalidUserError('username', 'username_reserved', { prefix: SERVICE_ACCOUNT_PREFIX });
   return value;
 }
 

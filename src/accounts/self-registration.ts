@@ -3,6 +3,7 @@ import type { Accounts, User } from './accounts.ts';
 import type { EmailVerifications, PendingAccount, VerificationTicket } from './email-verifications.ts';
 import { DuplicateUserError } from './errors.ts';
 import type { PasswordHasher } from './hash-pool.ts';
+import { personalUsername } from './normalize.ts';
 
 /** The mails registration sends besides the verification link (src/mail/mail-service.ts provides them). */
 export interface RegistrationMailer<L extends string> {
@@ -52,10 +53,13 @@ export interface SelfRegistration<L extends string> {
 
 const displayName = (user: { username: string; name: string | null }) => (user.name !== null && user.name !== '' ? user.name : user.username);
 
-/** A username from the address's local part (usernames have no `@`), made unique with a suffix if taken. */
+/**
+ * A username from the address's local part (usernames have no `@`), made unique with a suffix if
+ * taken; one naming a client's service account (`service-account-…`) gets `user-` in front.
+ */
 export function usernameCandidates(email: string): string[] {
   const local = email.slice(0, email.lastIndexOf('@')).normalize('NFKC');
-  const base = local.replace(/[^\p{L}\p{N}._-]+/gu, '-').replace(/^-+|-+$/g, '').slice(0, 40) || 'user';
+  const base = personalUsername(local.replace(/[^\p{L}\p{N}._-]+/gu, '-').replace(/^-+|-+$/g, '').slice(0, 40) || 'user');
   return [base, ...Array.from({ length: 5 }, () => `${base}-${randomInt(1000, 10_000)}`)];
 }
 

@@ -1,7 +1,7 @@
 import { apiCreateSchema, apiUpdateSchema, showApi } from '../operations/apis.ts';
 import { claimScopeCreateSchema, claimScopeUpdateSchema, showClaimScope } from '../operations/claim-scopes.ts';
 import { auditQuerySchema, signInStatsSchema } from '../operations/audit.ts';
-import { showClient, showCreated } from '../operations/clients.ts';
+import { secretRotationSchema, showClient, showCreated } from '../operations/clients.ts';
 import { clientCreateSchema, clientUpdateSchema } from '../clients/spec.ts';
 import type { Operations } from '../operations/index.ts';
 import { listQuerySchema } from '../operations/list-query.ts';
@@ -49,7 +49,7 @@ export function adminRoutes(ops: Operations): AdminRoute[] {
     { method: 'get', path: '/clients/:clientId', tag: 'clients', summary: 'Get a client (`imported_from`: `{kind: keycloak, realm}` for one a Keycloak import created, which only that realm\'s re-imports replace; null otherwise)', notFound: true, handle: async ({ params }) => ({ body: showClient(await clients.get(params.clientId!)) }) },
     { method: 'patch', path: '/clients/:clientId', tag: 'clients', summary: 'Update a client', body: clientUpdateSchema, notFound: true, handle: async ({ op, params, body }) => ({ body: showClient(await clients.update(op, params.clientId!, body)) }) },
     { method: 'delete', path: '/clients/:clientId', tag: 'clients', summary: 'Delete a client and revoke its grants and tokens', status: 204, notFound: true, handle: async ({ op, params }) => (await clients.delete(op, params.clientId!), noContent) },
-    { method: 'post', path: '/clients/:clientId/secret', tag: 'clients', summary: 'Rotate the client secret (shown once)', notFound: true, handle: async ({ op, params }) => ({ body: showCreated(await clients.rotateSecret(op, params.clientId!)) }) },
+    { method: 'post', path: '/clients/:clientId/secret', tag: 'clients', summary: 'Rotate the client secret (shown once). Optional body {"grace_seconds": N} (at most 2592000, 30 days): the secret before keeps authenticating (client_secret_basic, client_secret_post; not client_secret_jwt) that long, replacing any previous one still in its grace; the client shows previous_secret_expires_at', body: secretRotationSchema, optionalBody: true, notFound: true, handle: async ({ op, params, body }) => ({ body: showCreated(await clients.rotateSecret(op, params.clientId!, body)) }) },
 
     // Users
     { method: 'get', path: '/users', tag: 'users', summary: 'List or search users (q: username/email prefix; role, group, limit, offset). Answers the object {"users": [...], "total": N}, not an array with X-Total-Count as the other lists do (kept for existing callers)', query: userSearchSchema, handle: async ({ query }) => {

@@ -12,6 +12,13 @@ export interface StoredClientRecord {
   /** oidc-provider client metadata except client_id and client_secret. */
   metadata: Record<string, unknown>;
   secretSealed: string | null;
+  /**
+   * The secret before the last rotation with a grace period (src/clients/previous-secret.ts),
+   * sealed like `secretSealed` (same key, the client id as associated data), and until when it
+   * still authenticates. Null (or absent, on records from before) when there is none.
+   */
+  previousSecretSealed?: string | null;
+  previousSecretExpiresAt?: Date | null;
   displayName: string;
   firstParty: boolean;
   /** Identifiers of the APIs (resource servers) this client may request tokens for. */
@@ -44,6 +51,8 @@ const clientSchema = new Schema<StoredClientRecord>(
     _id: { type: String, required: true },
     metadata: { type: Schema.Types.Mixed, required: true },
     secretSealed: { type: String, default: null },
+    previousSecretSealed: { type: String, default: null },
+    previousSecretExpiresAt: { type: Date, default: null },
     displayName: { type: String, required: true },
     firstParty: { type: Boolean, required: true, default: false },
     allowedApis: { type: [String], default: [] },

@@ -17,6 +17,10 @@ import { EXPORT_BATCH } from '../storage/read-batches.ts';
  */
 export const TOKENS_REVOKED_AT = 'tokens_revoked_at';
 
+/** Provider metadata fields: the secret before a rotation with a grace period, and until when (epoch ms) it authenticates. */
+export const PREVIOUS_CLIENT_SECRET = 'gatehouse_previous_client_secret';
+export const PREVIOUS_CLIENT_SECRET_UNTIL = 'gatehouse_previous_client_secret_until';
+
 /** Whether a token issued at `iat` (epoch seconds) is revoked by its client's mark (the client's provider metadata). */
 export function revokedByClientMark(client: Readonly<Record<string, unknown>> | undefined, iat: unknown): boolean {
   const revokedAt = client?.[TOKENS_REVOKED_AT];
@@ -46,6 +50,11 @@ export interface ClientView {
   readonly admin: boolean;
   readonly metadata: Readonly<Record<string, unknown>>;
   readonly hasSecret: boolean;
+  /**
+   * Until when the secret before the last rotation still authenticates (a rotation with a grace
+   * period); absent when there is none or its time is over (as of `now`). Never the secret itself.
+   */
+  readonly previousSecretExpiresAt?: Date;
   /** The Keycloak realm whose import created it (model.ts); absent for a client created in Gatehouse. Not shown by the admin API (showClient). */
   readonly importedFrom?: ImportedFrom;
   readonly createdAt: Date;
@@ -64,7 +73,11 @@ export interface ClientRepository {
   list(): Promise<ClientView[]>;
   update(clientId: string, patch: ClientPatch): Promise<ClientView | undefined>;
   delete(clientId: string): Promise<boolean>;
-  rotateSecret(clientId: string): Promise<ClientWithSecret | undefined>;
+  /**
+   * A new secret; with `previousUntil` the current one keeps authenticating until then (it
+   * replaces any previous one still in its grace), without it the current one stops at once.
+   */
+  rotateSecret(clientId: string, previousUntil?: Date): Promise<ClientWithSecret | undefined>;
   /**
    * Records that every token of the client issued until now is revoked (its client_credentials
    * JWTs, which no store holds); the provider metadata then carries `tokens_revoked_at`. False
@@ -146,7 +159,8 @@ function createdMark(at: Date): Date {
   return new Date(Math.floor(at.getTime() / 1000) * 1000 - 1000);
 }
 
-function view(record: StoredClientRecord): ClientView {
+function view(record: StoredClientRecord, at: Date): ClientView {
+  const previousUntil = record.previousSecretSealed == null ? undefined : record.previousSecretExpiresAt;
   return {
     clientId: record._id,
     displayName: record.displayName,
@@ -156,6 +170,7 @@ function view(record: StoredClientRecord): ClientView {
     admin: record.admin,
     metadata: record.metadata,
     hasSecret: record.secretSealed !== null,
+    ...(previousUntil instanceof Date && previousUntil > at ? { previousSecretExpiresAt: previousUntil } : {}),
     ...(record.importedFrom == null ? {} : { importedFrom: { kind: record.importedFrom.kind, realm: record.importedFrom.realm } }),
     createdAt: record.createdAt,
     updatedAt: record.updatedAt,
@@ -197,17 +212,18 @@ export function createClientRepository({ model, box, onChange, now = () => new D
         throw error;
       }
       await changed(clientId);
-      return { client: view(record), secret };
+      return { client: view(record, now()), secret };
     },
 
     async get(clientId) {
       const record = await find(clientId);
-      return record === null ? undefined : view(record);
+      return record === null ? undefined : view(record, now());
     },
 
     async list() {
       const records = await model.find().sort({ _id: 1 }).lean<StoredClientRecord[]>().exec();
-      return records.map(view);
+      const at = now();
+      return records.map((record) => view(record, at));
     },
 
     async update(clientId, patch) {
@@ -221,7 +237,7 @@ export function createClientRepository({ model, box, onChange, now = () => new D
       const record = await locked(clientId, () => model.findOneAndUpdate({ _id: clientId }, { $set: set }, { returnDocument: 'after' }).lean<StoredClientRecord>().exec());
       if (record === null) return undefined;
       await changed(clientId);
-      return view(record);
+      return view(record, now());
     },
 
     async delete(clientId) {
@@ -231,14 +247,18 @@ export function createClientRepository({ model, box, onChange, now = () => new D
       return true;
     },
 
-    async rotateSecret(clientId) {
+    async rotateSecret(clientId, previousUntil) {
       const secret = generateClientSecret();
-      const record = await locked(clientId, () =>
-        model.findOneAndUpdate({ _id: clientId }, { $set: { secretSealed: seal(secret, clientId), updatedAt: now() } }, { returnDocument: 'after' }).lean<StoredClientRecord>().exec(),
-      );
+      const record = await locked(clientId, async () => {
+        // Under the client's lock: the secret kept is the one current right before this rotation.
+        const before = previousUntil === undefined ? null : await model.findById(clientId, { secretSealed: 1 }).lean<Pick<StoredClientRecord, 'secretSealed'>>().exec();
+        const kept = before?.secretSealed ?? null;
+        const previous = kept === null ? { previousSecretSealed: null, previousSecretExpiresAt: null } : { previousSecretSealed: kept, previousSecretExpiresAt: previousUntil! };
+        return model.findOneAndUpdate({ _id: clientId }, { $set: { secretSealed: seal(secret, clientId), ...previous, updatedAt: now() } }, { returnDocument: 'after' }).lean<StoredClientRecord>().exec();
+      });
       if (record === null) return undefined;
       await changed(clientId);
-      return { client: view(record), secret };
+      return { client: view(record, now()), secret };
     },
 
     async markTokensRevoked(clientId) {
@@ -277,6 +297,11 @@ export function createClientRepository({ model, box, onChange, now = () => new D
       // Not client metadata oidc-provider knows (it drops it): read by jwt-records.ts through the Client adapter.
       if (record.tokensRevokedAt instanceof Date) metadata[TOKENS_REVOKED_AT] = Math.floor(record.tokensRevokedAt.getTime() / 1000);
       if (record.secretSealed !== null) metadata.client_secret = box.open(record.secretSealed, record._id);
+      // Also read only through the Client adapter (src/clients/previous-secret.ts); the provider drops them.
+      if (record.secretSealed !== null && record.previousSecretSealed != null && record.previousSecretExpiresAt instanceof Date) {
+        metadata[PREVIOUS_CLIENT_SECRET] = box.open(record.previousSecretSealed, record._id);
+        metadata[PREVIOUS_CLIENT_SECRET_UNTIL] = record.previousSecretExpiresAt.getTime();
+      }
       return metadata;
     },
 
@@ -317,7 +342,7 @@ export function createClientRepository({ model, box, onChange, now = () => new D
 
     async *exportEach() {
       for await (const record of model.find().sort({ _id: 1 }).lean<StoredClientRecord>().cursor({ batchSize: EXPORT_BATCH })) {
-        const { hasSecret: _hasSecret, createdAt, updatedAt, ...shown } = view(record);
+        const { hasSecret: _hasSecret, previousSecretExpiresAt: _previous, createdAt, updatedAt, ...shown } = view(record, now());
         yield {
           ...shown,
           secret: record.secretSealed === null ? null : box.open(record.secretSealed, record._id),

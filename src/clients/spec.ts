@@ -13,6 +13,9 @@ import { ADMIN_ROLE } from '../roles/admin-role.ts';
 export const USERINFO_SIGNING_ALGS = ['RS256', 'ES256'] as const;
 
 /** The claim shapes a client's tokens can take (gatehouse: as each API says; keycloak: Keycloak's, for every token of the client). */
+/** Most characters of a role name (as src/operations/users.ts and labels.ts take them), and most service-account roles of a client (a Keycloak import keeps to both). */
+export const LABEL_NAME_MAX = 128;
+export const SERVICE_ACCOUNT_ROLES_MAX = 100;
 export const CLIENT_TOKEN_CLAIMS = ['gatehouse', 'keycloak'] as const;
 
 // Refinements are invisible to z.toJSONSchema; .meta() puts what they check into the OpenAPI document.
@@ -109,8 +112,8 @@ const common = {
   // The names users carry (1-128 characters); they need not exist yet, as default_roles.
   service_account_roles: z
     // As a user's roles (src/operations/users.ts): `admin\u200B` would show as admin wherever it is read.
-    .array(z.string().trim().min(1).max(128).refine((name) => !hasHiddenCharacter(name), says('hidden_character')))
-    .max(100)
+    .array(z.string().trim().min(1).max(LABEL_NAME_MAX).refine((name) => !hasHiddenCharacter(name), says('hidden_character')))
+    .max(SERVICE_ACCOUNT_ROLES_MAX)
     // A resource server reading `roles: ["admin"]` would take the service for Gatehouse's administrator.
     .refine((list) => !list.includes(ADMIN_ROLE), says('admin_service_account_role'))
     .transform((list) => [...new Set(list)])

@@ -3,6 +3,7 @@ import type { Middleware } from 'koa';
 import type Provider from 'oidc-provider';
 import { dateClock } from '../clock.ts';
 import { deriveKey } from '../crypto/secret-box.ts';
+import { previousSecretGate } from '../clients/previous-secret.ts';
 import { deviceBlockedPage } from '../interactions/device-blocked.ts';
 import { stepPrompts } from '../interactions/engine.ts';
 import { pageExtraRoutes } from '../interactions/language.ts';
@@ -89,6 +90,8 @@ export async function startProvider(w: Wiring, { views, selfService, steps, limi
   const beforeProvider: Middleware[] = [
     ...(keycloakLayout ? [openRefreshEnvelopes(config.routes)] : []),
     clientAuthGate(limits.clientAuthFailures, config.routes),
+    // A secret from before a rotation with a grace period, swapped for the current one while the grace lasts.
+    previousSecretGate({ routes: config.routes, findClient: (clientId) => storage.adapter('Client').find(clientId), now: clock.now, audit: (event) => audit.record(event) }),
     userCodeGate(limits.userCodeFailures, deviceBlockedPage(views), config.routes),
     // A request object is refused (request_not_supported) where and how the client asked in it.
     answerRefusedRequestObjects(config.routes),

@@ -104,6 +104,7 @@ export const PROBLEMS = {
 
   // Users.
   username_format: 'must be 1-64 letters, digits, ".", "_" or "-"',
+  username_reserved: 'must not start with "{prefix}" (any case): that is the name a client\'s service account has in its tokens',
   password_too_short: 'must be at least {limit} characters',
   password_too_long: 'must be at most {limit} characters',
   password_digits: 'must contain at least {limit} digit(s)',

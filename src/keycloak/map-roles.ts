@@ -1,6 +1,8 @@
 import { BUILTIN_CLIENTS } from './map-client.ts';
 import { isObject, list, strings, text, type Json, type UnmappedItem } from './export-json.ts';
 import { ADMIN_ROLE } from '../oidc/admin-scope.ts';
+import { HIDDEN_CHARACTER, hasHiddenCharacter } from '../accounts/normalize.ts';
+import { LABEL_NAME_MAX } from '../clients/spec.ts';
 
 /**
  * Keycloak roles and groups as Gatehouse labels. Realm roles keep their names; client roles
@@ -10,6 +12,22 @@ import { ADMIN_ROLE } from '../oidc/admin-scope.ts';
  */
 
 const BUILTIN_REALM_ROLES = new Set(['offline_access', 'uma_authorization']);
+
+/**
+ * Why the admin API would refuse `label` as a role name (src/operations/users.ts, src/clients/spec.ts
+ * service_account_roles: 1-128 characters, no control or invisible format character — `admin\u200B`
+ * reads as admin wherever it is shown, a U+202E reverses the text around it), or undefined.
+ */
+function refusedRoleName(label: string): string | undefined {
+  if (hasHiddenCharacter(label)) return `holds a control or invisible format character (${visible(label)}): it would read as another role wherever it is shown; not created, and given to nobody (its composite's members still are). Rename it in Keycloak`;
+  if (label.length > LABEL_NAME_MAX) return `longer than ${LABEL_NAME_MAX} characters (Gatehouse's limit for a role name): not created, and given to nobody (its composite's members still are). Rename it in Keycloak`;
+  return undefined;
+}
+
+/** `name` with its hidden characters spelled out (`admin\u200B`), so that a report shows them. */
+function visible(name: string): string {
+  return name.replace(new RegExp(HIDDEN_CHARACTER.source, 'gu'), (char) => `\\u${char.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`);
+}
 
 export interface RoleRef {
   readonly realm: string[];
@@ -80,6 +98,11 @@ export function mapRoles(document: Json, realm: string, unmapped: UnmappedItem[]
       unmapped.push({ kind: 'role', name: role.name, reason: `Gatehouse's administrator role (admin console and API): not given to anyone by an import; grant Gatehouse administration by hand (gatehouse users update USER --role ${ADMIN_ROLE})` });
       continue;
     }
+    const refused = refusedRoleName(role.name);
+    if (refused !== undefined) {
+      unmapped.push({ kind: 'role', name: visible(role.name), reason: refused });
+      continue;
+    }
     roleLabels.set(role.name, text(role.description) ?? '');
     if (role.composite === true) unmapped.push({ kind: 'role', name: role.name, reason: 'composite role: its members get the roles it contains (flattened at import; later changes to the composite do not follow)' });
   }
@@ -90,7 +113,13 @@ export function mapRoles(document: Json, realm: string, unmapped: UnmappedItem[]
         if (!isObject(role) || typeof role.name !== 'string') continue;
         if (isObject(role.composites)) clientRoleComposites.set(`${clientId}:${role.name}`, roleRef(role.composites.realm, role.composites.client));
         if (BUILTIN_CLIENTS.has(clientId)) continue;
-        roleLabels.set(`${clientId}:${role.name}`, text(role.description) ?? '');
+        const label = `${clientId}:${role.name}`;
+        const refused = refusedRoleName(label);
+        if (refused !== undefined) {
+          unmapped.push({ kind: 'role', name: visible(label), reason: refused });
+          continue;
+        }
+        roleLabels.set(label, text(role.description) ?? '');
       }
     }
   }

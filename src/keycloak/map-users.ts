@@ -1,15 +1,17 @@
 import { profileAttributesInput, type ProfileAttributes } from '../accounts/profile-attributes.ts';
 import { attributeNameProblem, attributesProblem, attributeValueProblem, type CustomAttributeValue } from '../accounts/custom-attributes.ts';
 import { noEmailKey, type StoredUser } from '../accounts/user-model.ts';
-import { emailKey, usernameKey } from '../accounts/normalize.ts';
+import { emailKey, hasHiddenCharacter, personalUsername, usernameKey } from '../accounts/normalize.ts';
+import { problemText } from '../errors/problems.ts';
 import type { ImportedTotp } from '../mfa/factors.ts';
 import { isObject, jsonField, list, strings, text, type Json, type UnmappedItem } from './export-json.ts';
 import { keycloakPasswordHash, NO_USABLE_PASSWORD } from './map-password.ts';
 import { unusablePasswordNote } from './unusable-password-note.ts';
 import { KEYCLOAK_REQUIRED_ACTIONS, orderedActions, type RequiredAction } from '../accounts/required-actions.ts';
 import { roleRef, type GroupInfo, type RealmRoles } from './map-roles.ts';
+import { SERVICE_ACCOUNT_ROLES_MAX } from '../clients/spec.ts';
 import { keycloakTotp } from './otp-credential.ts';
-import { addressUsernameNote, addressUsernames, userIdentity, validUsernameKeys, type CurrentUsers, type MissingHolders, type RefusedUser } from './user-identity.ts';
+import { addressUsernameNote, addressUsernames, userIdentity, validUsernameKeys, type CurrentUsers, type MissingHolders, type RefusedUser, type UserIdentity } from './user-identity.ts';
 
 /**
  * Keycloak users as Gatehouse users: Keycloak's id stays their `sub` (tokens name the same
@@ -83,6 +85,18 @@ function effectiveRoles(raw: Json, defaultRole: string, { effective, groups }: R
 }
 
 /**
+ * A user whose username would be derived from an address like `service-account-x@…`: the derived
+ * name gets `user-` in front (personalUsername), as a self-registered one does — that name is what
+ * a client's service account is called in its tokens. (A Keycloak username that is such a name
+ * itself is refused by validUsername; Keycloak's own service-account users never reach here.)
+ */
+function personal(identity: UserIdentity): UserIdentity {
+  if (!identity.ok || identity.address === undefined) return identity;
+  const base = personalUsername(identity.address.base);
+  return base === identity.address.base ? identity : { ...identity, address: { ...identity.address, base } };
+}
+
+/**
  * `current`: the Gatehouse users before this import (looked up for this batch), so that a user
  * whose Keycloak username is an email address keeps the username an earlier import derived for it.
  * Returns the username keys still to look up (MissingHolders) when it needs them.
@@ -103,7 +117,7 @@ export function mapUsers(
   const identities = exported.map((raw, index) => {
     if (!isObject(raw)) return { raw, identity: undefined };
     if (typeof raw.username === 'string' && text(raw.serviceAccountClientId) !== undefined) return { raw, identity: undefined };
-    return { raw, identity: userIdentity(raw, offset + index, where) };
+    return { raw, identity: personal(userIdentity(raw, offset + index, where)) };
   });
   // Usernames derived from addresses once every user of the batch is known: the same for any order of it.
   const derived =
@@ -125,17 +139,31 @@ export function mapUsers(
     }
     if (identity === undefined) {
       // Not a user in Gatehouse: client_credentials tokens name the client, and carry these roles as its service_account_roles.
-      serviceAccounts.push({ username: String(raw.username), clientId: String(raw.serviceAccountClientId), roles: [...effectiveRoles(raw, defaultRole, roles, () => undefined)].sort() });
+      const accountRoles = [...effectiveRoles(raw, defaultRole, roles, () => undefined)].sort();
+      if (accountRoles.length > SERVICE_ACCOUNT_ROLES_MAX) {
+        // The admin API's limit for service_account_roles: none of them rather than an arbitrary part.
+        const reason = `${accountRoles.length} roles, more than the ${SERVICE_ACCOUNT_ROLES_MAX} a client's service_account_roles holds: not carried over (its client's service-account roles are left as they are); give the service account fewer roles in Keycloak and import again, or set them in Gatehouse (gatehouse clients update CLIENT --service-account-role ROLE …)`;
+        unmapped.push({ kind: 'service account', name: String(raw.username), reason });
+        continue;
+      }
+      serviceAccounts.push({ username: String(raw.username), clientId: String(raw.serviceAccountClientId), roles: accountRoles });
       continue;
     }
     if (!identity.ok) {
       refused.push(identity.refused);
       continue;
     }
-    const { email, givenName, familyName } = identity;
+    const { email } = identity;
     const username = identity.address === undefined ? identity.username : (derived.get(identity.id) as string);
     const note = (reason: string) => unmapped.push({ kind: 'user', name: String(raw.username), reason });
     for (const reason of identity.notes ?? []) note(reason);
+    // A name with a control or invisible format character (a U+202E reverses what follows) is refused wherever a name is picked: left out.
+    const [givenName, familyName] = (['given_name', 'family_name'] as const).map((field) => {
+      const value = field === 'given_name' ? identity.givenName : identity.familyName;
+      if (value === null || !hasHiddenCharacter(value)) return value;
+      note(`${field}: ${problemText('hidden_character')}: imported without it`);
+      return null;
+    }) as [string | null, string | null];
     if (identity.address !== undefined && email !== null) note(addressUsernameNote(username, identity.address, email));
     const userRoles = effectiveRoles(raw, defaultRole, roles, note);
     const memberOf = strings(raw.groups);

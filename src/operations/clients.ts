@@ -3,6 +3,8 @@ import { ACCOUNT_CLIENT_ID } from '../clients/account-client.ts';
 import type { ClientView, ClientWithSecret } from '../clients/repository.ts';
 import { redirectUriProblem, type ApplicationType } from '../clients/redirect-uris.ts';
 import { usesSecret } from '../clients/secrets.ts';
+import { MAX_SECRET_GRACE_SECONDS } from '../clients/previous-secret.ts';
+import { z } from 'zod';
 import { ASKED_ONLY_SCOPES } from '../clients/asked-only-scopes.ts';
 import { isOidcScope } from '../oidc/claims.ts';
 import { clientCreateSchema, clientUpdateSchema, defaultGrantTypes, PLAIN_METADATA, responseTypes } from '../clients/spec.ts';
@@ -51,6 +53,8 @@ export function showClient(client: ClientView) {
     backchannel_logout_uri: optional('backchannel_logout_uri'),
     backchannel_logout_session_required: metadata.backchannel_logout_session_required === true,
     has_secret: client.hasSecret,
+    // A rotation with a grace period: the secret before it still authenticates until then (never the secret itself); null: none.
+    previous_secret_expires_at: client.previousSecretExpiresAt?.toISOString() ?? null,
     // The Keycloak realm whose import created it (only that realm's re-imports replace it); null: made here.
     imported_from: client.importedFrom === undefined ? null : { kind: client.importedFrom.kind, realm: client.importedFrom.realm },
     metadata,
@@ -81,6 +85,16 @@ function checkPasswordGrant(isPublic: boolean, firstParty: boolean): void {
   if (isPublic) throw invalid('allow_password_grant', 'confidential_only');
   if (!firstParty) throw invalid('allow_password_grant', 'first_party_only');
 }
+
+/** POST /clients/{id}/secret's optional body. */
+export const secretRotationSchema = z
+  .object({
+    /** How long the secret before this rotation keeps authenticating (0: not at all, as without a body). */
+    grace_seconds: z.number().int().min(0).max(MAX_SECRET_GRACE_SECONDS).optional(),
+  })
+  .strict();
+
+export type SecretRotationInput = z.infer<typeof secretRotationSchema>;
 
 export function clientOperations(services: GatehouseServices) {
   const { clients, apis, audit, revocation, adminAudience, claimScopes } = services;
@@ -306,12 +320,20 @@ export function clientOperations(services: GatehouseServices) {
       return revoked;
     },
 
-    async rotateSecret(ctx: OperationContext, clientId: string): Promise<ClientWithSecret> {
+    /**
+     * A new secret. With `grace_seconds` the current one keeps authenticating that long
+     * (src/clients/previous-secret.ts), replacing any previous one still in its grace; 0 or
+     * absent: it stops at once.
+     */
+    async rotateSecret(ctx: OperationContext, clientId: string, body: unknown = {}): Promise<ClientWithSecret> {
+      const input: SecretRotationInput = secretRotationSchema.parse(body ?? {});
       const current = await get(clientId);
       if (!usesSecret(current.metadata)) throw invalid('client_id', 'no_client_secret');
-      const rotated = await clients.rotateSecret(clientId);
+      const grace = input.grace_seconds ?? 0;
+      const previousUntil = grace > 0 ? new Date(services.clock.now() + grace * 1000) : undefined;
+      const rotated = await clients.rotateSecret(clientId, previousUntil);
       if (rotated === undefined) throw notFound('client_not_found', clientId);
-      await audit.write({ ...ctx, type: 'client.secret_rotated', target: { type: 'client', id: clientId } });
+      await audit.write({ ...ctx, type: 'client.secret_rotated', target: { type: 'client', id: clientId }, ...(previousUntil === undefined ? {} : { details: { previousSecretExpiresAt: previousUntil.toISOString() } }) });
       return rotated;
     },
   };

@@ -79,6 +79,8 @@ const importSchema = z.object({
       roles: z.array(z.string()),
       groups: z.array(z.string()),
       disabled: z.boolean(),
+      // Who disabled the user (a Keycloak re-import undoes only its own disable); files written before it was recorded have none, taken as an operator's.
+      disabledBy: z.enum(['import', 'operator']).optional(),
       // What the user must do at their next sign-in (a temporary password's update_password among them); files written before required actions existed have none.
       requiredActions: z.array(z.enum(REQUIRED_ACTIONS)).optional(),
       // Decides whom GATEHOUSE_REQUIRE_VERIFIED_EMAIL=self-registered stops.
@@ -312,8 +314,11 @@ export async function importAll(services: GatehouseServices, document: unknown, 
     const passkeys = passkeysOf.get(user._id) ?? [];
     // The flag the user will have: the factors held here, and those the file brings.
     const secondFactor = (await enrolled(user._id)) || (factors?.totp ?? null) !== null || (passkeysCarried && passkeys.length > 0);
+    const { disabledBy, ...fields } = user;
     const stored: StoredUser = {
-      ...user,
+      ...fields,
+      // Who disabled the user means something only for a disabled one.
+      ...(user.disabled && disabledBy !== undefined ? { disabledBy } : {}),
       secondFactor,
       passwordChangedAt: user.passwordChangedAt === null ? null : new Date(user.passwordChangedAt),
       lastLoginAt: user.lastLoginAt === null ? null : new Date(user.lastLoginAt),

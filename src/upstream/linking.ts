@@ -1,6 +1,6 @@
 import type { Accounts, User } from '../accounts/accounts.ts';
 import { DuplicateUserError, InvalidUserError } from '../accounts/errors.ts';
-import { domainKey, emailKey, hasHiddenCharacter, validEmail } from '../accounts/normalize.ts';
+import { domainKey, emailKey, hasHiddenCharacter, personalUsername, validEmail } from '../accounts/normalize.ts';
 import { profileAttributesInput } from '../accounts/profile-attributes.ts';
 import type { UserAdmin } from '../accounts/user-admin.ts';
 import { ACCOUNT_CLIENT_ID } from '../clients/account-client.ts';
@@ -124,9 +124,6 @@ interface NewAccountFields {
 const OPTIONAL_FIELDS = ['email', 'name', 'picture'] as const;
 const isOptional = (field: string): field is (typeof OPTIONAL_FIELDS)[number] => (OPTIONAL_FIELDS as readonly string[]).includes(field);
 
-/** The username Keycloak gives a client's service account, and Keycloak-shaped service tokens carry (keycloakClientTokenClaims). */
-const SERVICE_ACCOUNT_PREFIX = 'service-account-';
-
 /** A local name holds at most this many UTF-16 units (src/accounts/accounts.ts). */
 const NAME_MAX = 256;
 
@@ -224,7 +221,7 @@ export function upstreamLinking({ directory, accounts, users, audit }: UpstreamL
         .slice(0, 48) || provider;
     // Keycloak-shaped client_credentials tokens name their client `service-account-<client id>`
     // (src/oidc/keycloak-claims.ts), which apps tell a service by: no upstream account picks that name.
-    const base = picked.toLowerCase().startsWith(SERVICE_ACCOUNT_PREFIX) ? `user-${picked}` : picked;
+    const base = personalUsername(picked);
     if ((await accounts.findByLogin(base)) === undefined) return base;
     for (let attempt = 0; attempt < 5; attempt += 1) {
       const candidate = `${base}-${Math.random().toString(36).slice(2, 8)}`;

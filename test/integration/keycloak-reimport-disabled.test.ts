@@ -95,4 +95,33 @@ describe('Keycloak re-import vs a user disabled in Gatehouse', function () {
     expect((await importRealm(realm([bare(fay, 'fay', true)]))).disabledKept).to.deep.equal(['fay']);
     expect((await stored(fay)).disabled).to.equal(true);
   });
+
+  it('gatehouse export / import keeps who disabled each user: on the restored deployment a re-import still enables what the import disabled and keeps what an operator did', async () => {
+    const [gil, hal] = [randomUUID(), randomUUID()];
+    await importRealm(realm([bare(gil, 'gil', false), bare(hal, 'hal')]));
+    expect((await callAdmin(gatehouse.url, token, 'POST', `/users/${hal}/disable`)).status).to.equal(204);
+    const file = join(mkdtempSync(join(tmpdir(), 'kc-disabled-export-')), 'export.json');
+    const exported = await cli(['export', '--output', file, '--unencrypted']);
+    expect(exported.code, exported.stderr).to.equal(0);
+    const target = await deployment('kc_reimport_disabled_target');
+    try {
+      const env = { NODE_ENV: 'test', MONGODB_URI: target.mongodbUri, GATEHOUSE_SECRET: target.secret, GATEHOUSE_ISSUER: target.issuer, ...target.settings };
+      const imported = await runCli(['import', '--input', file], env);
+      expect(imported.code, imported.stderr).to.equal(0);
+      const restored = await target.start();
+      try {
+        const byId = async (id: string) => (await restored.services.users.storedById(id))!;
+        expect([(await byId(gil)).disabledBy, (await byId(hal)).disabledBy]).to.deep.equal(['import', 'operator']);
+        const adminToken = await (await adminClient(restored)).token();
+        const again = await callAdmin(restored.url, adminToken, 'POST', '/import/keycloak', realm([bare(gil, 'gil'), bare(hal, 'hal')]));
+        expect(again.status, JSON.stringify(again.body)).to.equal(200);
+        expect(again.body.disabledKept).to.deep.equal(['hal']);
+        expect([(await byId(gil)).disabled, (await byId(hal)).disabled]).to.deep.equal([false, true]);
+      } finally {
+        await restored.close();
+      }
+    } finally {
+      await target.drop();
+    }
+  });
 });

@@ -1,5 +1,5 @@
 import { InvalidUserError, PasswordPolicyError } from '../../accounts/errors.ts';
-import { domainKey, emailKey, validEmail } from '../../accounts/normalize.ts';
+import { domainKey, emailKey, hasHiddenCharacter, validEmail } from '../../accounts/normalize.ts';
 import { checkPassword, type PasswordPolicy } from '../../accounts/password-policy.ts';
 import { usernameCandidates } from '../../accounts/self-registration.ts';
 import { passwordRequirements, unmetRequirements } from '../password-rules.ts';
@@ -88,7 +88,9 @@ export function registration(deps: RegistrationDeps): RegistrationPart {
   }
 
   /** The one error a form may show: all of them depend only on what was typed, never on who exists. */
-  function formError(step: StepContext, email: string, password: string, confirm: string, domains: readonly string[], policy: PasswordPolicy): Form['error'] {
+  function formError(step: StepContext, name: string, email: string, password: string, confirm: string, domains: readonly string[], policy: PasswordPolicy): Form['error'] {
+    // The name other apps show (the `name` claim): no control or invisible format character, as on the account page.
+    if (hasHiddenCharacter(name)) return 'register.invalid_name';
     try {
       validEmail(email);
     } catch (error) {
@@ -123,7 +125,7 @@ export function registration(deps: RegistrationDeps): RegistrationPart {
       const name = (form.name ?? '').trim().slice(0, 256);
       const email = (form.email ?? '').trim().normalize('NFKC');
       const password = form.password ?? '';
-      const error = formError(step, email, password, form.confirm ?? '', domains, await deps.policy());
+      const error = formError(step, name, email, password, form.confirm ?? '', domains, await deps.policy());
       if (error !== undefined) return page(step, { name, email, error, signInHref: back }, domains).then(() => false);
       const ip = step.koa.ip;
       if ((await deps.limits.ip.retryAfter(ip)) > 0) return page(step, { name, email, error: 'register.too_many', status: 429, signInHref: back }, domains).then(() => false);
