@@ -1,11 +1,7 @@
 import { domainToASCII } from 'node:url';
+import { isServiceAccountName, SERVICE_ACCOUNT_PREFIX, usernameProblem } from '../config/username-rule.ts';
 import { InvalidUserError } from './errors.ts';
 
-/**
- * Usernames: letters, digits, `.`, `_`, `-`; never `@`, so a login string is an email
- * exactly when it contains one and the two namespaces cannot collide.
- */
-const USERNAME = /^[\p{L}\p{N}._-]{1,64}$/u;
 /**
  * Deliberately loose: one `@`, something on each side, a dot in the domain but no empty label
  * (`example.com.` is example.com's mailbox under a second key), no spaces, control characters or
@@ -88,17 +84,7 @@ export function loginCountKey(login: string): string {
   return key.includes('@') ? emailKey(key) : key;
 }
 
-/**
- * The start of the username Keycloak gives a client's service account, which Keycloak-shaped
- * client_credentials tokens carry as `preferred_username` (src/oidc/keycloak-claims.ts) and apps
- * tell a service token by: no person's username starts with it (README "Users").
- */
-export const SERVICE_ACCOUNT_PREFIX = 'service-account-';
-
-/** Whether a username is one a client's service account is named by: SERVICE_ACCOUNT_PREFIX in any case or width (usernameKey). */
-export function isServiceAccountName(username: string): boolean {
-  return usernameKey(username.trim()).startsWith(SERVICE_ACCOUNT_PREFIX);
-}
+export { isServiceAccountName, SERVICE_ACCOUNT_PREFIX };
 
 /** A username derived from something a person or an upstream gave: a service account's name gets `user-` in front. */
 export function personalUsername(username: string): string {
@@ -106,12 +92,10 @@ export function personalUsername(username: string): string {
 }
 
 export function validUsername(username: string): string {
-  const value = username.trim().normalize('NFKC');
-  if (!USERNAME.test(value)) {
-    throw new InvalidUserError('username', 'username_format');
-  }
-  if (isServiceAccountName(value)) throw new InvalidUserError('username', 'username_reserved', { prefix: SERVICE_ACCOUNT_PREFIX });
-  return value;
+  // The rule (letters, digits, `.`, `_`, `-`; not a service account's name) is src/config/username-rule.ts.
+  const problem = usernameProblem(username);
+  if (problem !== undefined) throw new InvalidUserError('username', problem, problem === 'username_reserved' ? { prefix: SERVICE_ACCOUNT_PREFIX } : undefined);
+  return username.trim().normalize('NFKC');
 }
 
 export function validEmail(email: string): string {

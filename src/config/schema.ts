@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { PASSWORD_INPUT_CAP, PASSWORD_POLICY_BOUNDS } from './password-policy.ts';
+import { problemText } from '../errors/problems.ts';
+import { SERVICE_ACCOUNT_PREFIX, usernameProblem } from './username-rule.ts';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -62,7 +64,12 @@ export const settingsSchema = z.object({
   GATEHOUSE_SECRET: z
     .string({ message: 'is required' })
     .min(MIN_SECRET_LENGTH, { message: `must be at least ${MIN_SECRET_LENGTH} characters` }),
-  GATEHOUSE_ADMIN_USERNAME: z.string().min(1).optional(),
+  GATEHOUSE_ADMIN_USERNAME: z
+    .string()
+    .min(1)
+    .refine((v) => usernameProblem(v) !== 'username_format', { message: problemText('username_format') })
+    .refine((v) => usernameProblem(v) !== 'username_reserved', { message: problemText('username_reserved', { prefix: SERVICE_ACCOUNT_PREFIX }) })
+    .optional(),
   GATEHOUSE_ADMIN_PASSWORD: z.string().min(12, { message: 'must be at least 12 characters' }).optional(),
   GATEHOUSE_REFRESH_REUSE_WINDOW: seconds(0).default(10),
   GATEHOUSE_CLIENT_CACHE_TTL: seconds(0).default(5),
