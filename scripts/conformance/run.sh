@@ -200,6 +200,7 @@ http {
   }
 }
 EOF
+: >"$WORK/logs/nginx-access.log"; : >"$WORK/logs/nginx-error.log"   # this run's lines only (checked at the end)
 start_bg nginx "$WORK/logs/nginx.log" nginx -p "$WORK/nginx" -c "$WORK/nginx/nginx.conf" -g 'daemon off;'
 wait_until 15 nginx port_open "$GH_TLS"
 
