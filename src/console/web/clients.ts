@@ -1,7 +1,7 @@
 /// <reference lib="dom" />
 import type { CreatedClientResponse as Client } from '../../admin/responses.ts';
 import { ApiError, type AdminApi } from './api.ts';
-import { areaField, checkField, confirmed, deleteCard, facts, h, hashQuery, lines, notice, pager, render, selectField, showError, t, table, textField, type FieldDetail } from './ui.ts';
+import { areaField, checkField, confirmed, deleteCard, facts, h, hashQuery, lines, notice, pager, render, selectField, showError, t, table, textField, when, type FieldDetail } from './ui.ts';
 import { importMarkFact } from './import-mark.ts';
 
 export const CONSOLE_CLIENT_ID = 'gatehouse-console';
@@ -226,6 +226,8 @@ export async function clientPage(root: HTMLElement, api: AdminApi, clientId: str
   });
 
   const rotateStatus = h('div', { role: 'status' });
+  const grace = selectField('grace', t('client.rotate.grace'), ['0', '3600', '86400', '604800', '2592000'].map((seconds) => [seconds, t(`client.rotate.grace.${seconds}`)] as const), '0');
+  const graceSelect = () => grace.querySelector('select')!;
   const rotate =
     client.has_secret === true || (client.type === 'confidential' && client.token_endpoint_auth_method !== 'private_key_jwt')
       ? h(
@@ -233,10 +235,13 @@ export async function clientPage(root: HTMLElement, api: AdminApi, clientId: str
           { class: 'card', 'aria-labelledby': 'rotate-heading' },
           h('h2', { id: 'rotate-heading' }, t('client.rotate.heading')),
           h('p', {}, t('client.rotate.text')),
-          // Confirmed first, as Keycloak's Regenerate is: the app using the old secret fails at once.
+          client.previous_secret_expires_at == null ? null : notice(t('client.rotate.previous', { time: when(client.previous_secret_expires_at) })),
+          // A grace period (Keycloak's secret rotation policy): the old secret keeps authenticating that long.
+          grace,
+          // Confirmed first, as Keycloak's Regenerate is: without a grace the app using the old secret fails at once.
           confirmed(t('client.rotate.button'), t('client.rotate.confirm', { client: client.name }), () =>
-            void api.post<Client>(`${path}/secret`).then(
-              (rotated) => rotateStatus.replaceChildren(secretCard(rotated, () => rotateStatus.replaceChildren())),
+            void api.post<Client>(`${path}/secret`, Number(graceSelect().value) > 0 ? { grace_seconds: Number(graceSelect().value) } : {}).then(
+              (rotated) => rotateStatus.replaceChildren(secretCard(rotated, () => rotateStatus.replaceChildren()), ...(rotated.previous_secret_expires_at == null ? [] : [notice(t('client.rotate.previous', { time: when(rotated.previous_secret_expires_at) }))])),
               (error: unknown) => showError(null, rotateStatus, error, details(error)),
             ),
           ),
