@@ -140,6 +140,15 @@ describe('admin console (headless Chromium)', () => {
     expect(rotated).to.not.equal(secret);
     expect(await tokenStatus(deploy.issuer, clientId, secret)).to.equal(401);
     expect(await tokenStatus(deploy.issuer, clientId, rotated)).to.equal(200);
+    // With a grace period the secret before keeps working, and the page says until when.
+    await page.selectOption('#f-grace', '86400');
+    await page.getByRole('button', { name: 'Rotate secret' }).click();
+    await page.getByRole('button', { name: 'Yes, replace the secret of Nightly reports now' }).click();
+    await page.getByText(/The previous secret is still accepted until/).waitFor();
+    const third = (await page.getByTestId('client-secret').textContent())!;
+    expect(third).to.not.equal(rotated);
+    expect(await tokenStatus(deploy.issuer, clientId, rotated)).to.equal(200);
+    expect(await tokenStatus(deploy.issuer, clientId, third)).to.equal(200);
 
     // Edit fields; a bad URI is reported by field, a good one saved.
     await page.fill('#f-name', 'Nightly reports v2');

@@ -234,7 +234,7 @@ export async function clientPage(root: HTMLElement, api: AdminApi, clientId: str
           'section',
           { class: 'card', 'aria-labelledby': 'rotate-heading' },
           h('h2', { id: 'rotate-heading' }, t('client.rotate.heading')),
-          h('p', {}, t('client.rotate.text')),
+          h('p', {}, t('client.rotate.text_grace')),
           client.previous_secret_expires_at == null ? null : notice(t('client.rotate.previous', { time: when(client.previous_secret_expires_at) })),
           // A grace period (Keycloak's secret rotation policy): the old secret keeps authenticating that long.
           grace,
