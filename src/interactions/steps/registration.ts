@@ -82,6 +82,8 @@ export function registration(deps: RegistrationDeps): RegistrationPart {
         domains: domains.join(', '),
         signInHref: form.signInHref ?? signInHref(step),
         error: form.error === undefined ? undefined : typeof form.error === 'string' ? step.t(form.error, { min: String(minLength), domains: domains.join(', ') }) : form.error.text,
+        // The refusal is about the name: that field is marked and described by it (not the email).
+        nameInvalid: form.error === 'register.invalid_name',
       },
       { view: 'register', status: form.status ?? (form.error === undefined ? 200 : 400) },
     );
