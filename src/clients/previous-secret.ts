@@ -82,7 +82,9 @@ export function previousSecretGate({ routes, findClient, now, audit }: PreviousS
       }
     }
     if (presented === undefined) return next();
-    const client = (await findClient(presented.clientId)) as Record<string, unknown> | undefined;
+    // A client the cache holds comes back at once: no promise (and no turn) on the token path.
+    const found = findClient(presented.clientId);
+    const client = (found instanceof Promise ? await found : found) as Record<string, unknown> | undefined;
     const previous = client?.[PREVIOUS_CLIENT_SECRET];
     const until = client?.[PREVIOUS_CLIENT_SECRET_UNTIL];
     const current = client?.client_secret;
