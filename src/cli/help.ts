@@ -4,6 +4,7 @@
  * command or option is named in one line with the nearest match.
  */
 import { SHOWN_LENGTH, shown, typed } from '../errors/shown-text.ts';
+import { editDistance as distance } from '../edit-distance.ts';
 
 export { shown, typed };
 
@@ -74,17 +75,6 @@ export function commandOptions(usage: string, name: string): string[] {
   return [...new Set([...(text.match(/--[a-z][a-z0-9-]*/g) ?? []), '--json', '--help'])];
 }
 
-function distance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, index) => index);
-  for (let i = 1; i <= a.length; i += 1) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j += 1) {
-      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-    previous = current;
-  }
-  return previous[b.length]!;
-}
 
 /** The closest candidate, if it is close enough to be what was meant. */
 export function nearest(word: string, candidates: readonly string[]): string | undefined {

@@ -1,5 +1,6 @@
 import { typed } from '../errors/shown-text.ts';
 import { SECRET_SETTINGS, SETTING_NAMES } from './schema.ts';
+import { editDistance as distance } from '../edit-distance.ts';
 
 /**
  * Environment variables that look like a setting but are none: `GATEHOUSE_TRUST_PROXIES=true`
@@ -15,17 +16,6 @@ const KNOWN_SET: ReadonlySet<string> = new Set(KNOWN);
 /** Where a setting's name is mistyped: its own families (MONGO_URL for MONGODB_URI, REDIS_URI). */
 const LOOKS_LIKE_A_SETTING = /^(GATEHOUSE_|MONGO|REDIS_)/;
 
-function distance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i += 1) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j += 1) {
-      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-    previous = current;
-  }
-  return previous[b.length]!;
-}
 
 /** The setting `name` was probably meant to be, if one is close: a few letters off, or one name extending the other. */
 function meant(name: string): string | undefined {
