@@ -5,11 +5,9 @@ import { bufferedForm, replaceForm } from '../http/form-body.ts';
 import type { AuditInput } from '../observability/audit-input.ts';
 import { guarding } from '../routes/guards.ts';
 import { providerRouteAt } from '../routes/match.ts';
-import type { ProviderRouteName, RoutesTable } from '../routes/table.ts';
+import { CLIENT_AUTH_ROUTES, type RoutesTable } from '../routes/table.ts';
 import { PREVIOUS_CLIENT_SECRET, PREVIOUS_CLIENT_SECRET_UNTIL } from './repository.ts';
 
-/** Endpoints that authenticate clients (as src/limits/gates.ts's gate). */
-const CLIENT_AUTH_ROUTES = new Set<ProviderRouteName>(['token', 'introspection', 'revocation', 'pushed_authorization_request', 'device_authorization']);
 
 /** The longest grace period a rotation may give the secret before it (30 days, in seconds). */
 export const MAX_SECRET_GRACE_SECONDS = 2_592_000;

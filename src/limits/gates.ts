@@ -3,13 +3,11 @@ import type { Context, Middleware } from 'koa';
 import { ipKey } from '../accounts/ip-key.ts';
 import { guarding } from '../routes/guards.ts';
 import { providerRouteAt } from '../routes/match.ts';
-import type { ProviderRouteName, RoutesTable } from '../routes/table.ts';
+import { CLIENT_AUTH_ROUTES, type RoutesTable } from '../routes/table.ts';
 import type { AttemptLimiter } from './attempt-limits.ts';
 import { bufferedForm, refuseTooLarge } from '../http/form-body.ts';
 import { clientAuthKey, namesClientInHeader } from './client-auth-key.ts';
 
-/** Endpoints that authenticate clients. */
-const CLIENT_AUTH_ROUTES = new Set<ProviderRouteName>(['token', 'introspection', 'revocation', 'pushed_authorization_request', 'device_authorization']);
 
 /**
  * In front of the provider: a (client, IP) key with too many failed client authentications

@@ -28,6 +28,9 @@ export const PROVIDER_ROUTE_NAMES = [
 
 export type ProviderRouteName = (typeof PROVIDER_ROUTE_NAMES)[number];
 
+/** The provider's endpoints that authenticate clients (the failed-authentication gate, the previous-secret gate). */
+export const CLIENT_AUTH_ROUTES: ReadonlySet<ProviderRouteName> = new Set<ProviderRouteName>(['token', 'introspection', 'revocation', 'pushed_authorization_request', 'device_authorization']);
+
 export interface RoutesTable {
   /** The layout's name, for logs and docs: `gatehouse` or `keycloak`. */
   readonly layout: string;
