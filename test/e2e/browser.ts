@@ -188,6 +188,25 @@ export async function withoutTestHooks(page: Page): Promise<void> {
 }
 
 /**
+ * Empties a tab: about:blank. The page shown may start a navigation of its own just then (the
+ * account page's one silent sign-in, prompt=none, begins after an await): Chromium commits that one
+ * and Playwright reports ours "interrupted by another navigation" (a CI failure in round 24). Tries
+ * again, `attempts` times in all, until the tab shows about:blank; any other error is thrown.
+ */
+export async function blankTab(page: Pick<Page, 'goto' | 'url'>, attempts = 5): Promise<void> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      await page.goto('about:blank');
+      if (page.url() === 'about:blank') return;
+    } catch (error) {
+      if (attempt >= attempts || !/interrupted by another navigation/i.test(error instanceof Error ? error.message : String(error))) throw error;
+      continue;
+    }
+    if (attempt >= attempts) throw new Error(`the tab did not stay on about:blank: it shows ${page.url()}`);
+  }
+}
+
+/**
  * A browser context and tab as the servers see a new browser: no cookie (no session at any
  * Gatehouse), no storage (the account page and the console keep their tokens in sessionStorage).
  * `previous` (the last one this returned) is reused when it is open and was made with the same
@@ -203,7 +222,7 @@ export async function freshTab(browser: Browser, previous: BrowserContext | unde
   if (previous !== undefined && made?.open === true && !made.page.isClosed() && made.options === JSON.stringify(options)) {
     const { page } = made;
     await withoutTestHooks(page);
-    await page.goto('about:blank');
+    await blankTab(page);
     await previous.clearCookies();
     const cdp = await previous.newCDPSession(page);
     try {

@@ -181,8 +181,10 @@ describe('linked accounts on the account page (headless Chromium, a second Gateh
       const ticket = await pair.gatehouse.services.upstreamLinkTickets.issue({ userId: lena!.id, provider: 'corp' });
       await page.goto(`${pair.downDeploy.issuer}/upstream/corp/link?ticket=${ticket}`);
       // Back on the account page, never at the upstream (where Max's own upstream account would be linked to Lena).
-      await page.waitForURL((current) => current.toString().startsWith(accountUrl));
-      expect(page.url(), String(victim)).to.contain('upstream=expired');
+      // The URL it lands on, read there: a signed-out account page leaves at once for its silent sign-in.
+      let landed = '';
+      await page.waitForURL((current) => (landed = current.toString()).startsWith(accountUrl));
+      expect(landed, String(victim)).to.contain('upstream=expired');
     }
     expect(await pair.gatehouse.services.upstream.linksOf(lena!.id)).to.deep.equal([]);
   });
