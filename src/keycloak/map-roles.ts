@@ -25,15 +25,17 @@ function refusedRoleName(label: string): string | undefined {
 }
 
 /**
- * Why the admin API would refuse a group's path as a group name (src/operations/labels.ts: 1-128
- * characters, no whitespace, no control or invisible format character), or undefined. Keycloak takes
- * `Sales Team`; a Gatehouse group of that name could be neither created nor named through the API.
+ * Why the admin API would refuse a group's path as a group name (src/operations/labels.ts: no
+ * whitespace, no control or invisible format character), or undefined. Keycloak takes `Sales Team`;
+ * a Gatehouse group of that name could not be created through the API, and a hidden character makes
+ * it read as another group. Not the API's 128 characters: a path holds every parent's name, and the
+ * import keeps groups 100 levels deep (MAX_GROUP_DEPTH), as Keycloak's group-membership mapper
+ * writes their full paths.
  */
 export function refusedGroupPath(path: string): string | undefined {
   const rest = 'not created, and no user is put in it; its members (and its subgroups\' members) keep the roles it gives. Rename it in Keycloak';
   if (hasHiddenCharacter(path)) return `holds a control or invisible format character (${visible(path)}): it would read as another group wherever it is shown; ${rest}`;
   if (/\s/u.test(path)) return `holds whitespace (Gatehouse's group names have none); ${rest}`;
-  if (path.length > LABEL_NAME_MAX) return `longer than ${LABEL_NAME_MAX} characters (Gatehouse's limit for a group name); ${rest}`;
   return undefined;
 }
 
