@@ -25,8 +25,8 @@ describe('probe: the sign-in form given both username and login (real stores)', 
     const app = await relyingParty(suite.deploy.issuer, suite.cast.web.clientId, suite.cast.web.secret);
     const { url, checks } = await authorizationRequest(app, REDIRECT_URI);
     const agent = new UserAgent();
-    let response = await agent.request(url);
-    let at = url;
+    let at = url.href;
+    let response = await agent.request(at);
     while (response.status === 302 || response.status === 303) {
       at = new URL(response.headers.get('location')!, at).toString();
       response = await agent.request(at);
@@ -64,7 +64,8 @@ describe('probe: the sign-in form given both username and login (real stores)', 
     expect(await signInWith(form({ login: alice.username, password: wrong }))).to.equal('refused');
     expect(await signInWith(form({ username: alice.username, password: wrong }))).to.equal('refused');
     expect(await signInWith(form({ username: ` ${alice.username.toUpperCase()} `, login: 'nobody', password: wrong }))).to.equal('refused');
-    for (const fields of [{ username: alice.username }, { login: alice.username }, { username: alice.username, login: other.username }]) {
+    const variants: Array<Record<string, string>> = [{ username: alice.username }, { login: alice.username }, { username: alice.username, login: other.username }];
+    for (const fields of variants) {
       expect(await signInWith(form({ ...fields, password: PASSWORD })), JSON.stringify(fields)).to.equal('refused');
     }
     // Another user is not locked by alice's failures.

@@ -48,14 +48,15 @@ describe('probe: misspelled and refused settings never echo a secret value', () 
     expect(fromFile.join('\n')).to.include('GATEHOUSE_SECRT').and.include('GATEHOUSE_ADMIN_PASWORD');
     expect(fromFile.join('\n')).not.to.include(SECRET_VALUE);
 
-    for (const refused of [
+    const refusals: Array<Record<string, string>> = [
       { GATEHOUSE_SECRET: SECRET_VALUE.slice(0, 20) },
       { MONGODB_URI: `mongdb://gatehouse:${SECRET_VALUE}@db.example.com/gatehouse` },
       { REDIS_URL: `rediss//:${SECRET_VALUE}@cache.example.com` },
       { GATEHOUSE_SMTP_URL: `ftp://mailer:${SECRET_VALUE}@smtp.example.com` },
       { GATEHOUSE_METRICS_TOKEN: SECRET_VALUE.slice(0, 6) },
       { GATEHOUSE_ADMIN_USERNAME: 'admin', GATEHOUSE_ADMIN_PASSWORD: SECRET_VALUE.slice(0, 4) },
-    ]) {
+    ];
+    for (const refused of refusals) {
       const said = lines({ ...production, ...refused }).join('\n');
       const name = Object.keys(refused).at(-1)!;
       expect(said, name).to.include(name);
