@@ -57,6 +57,8 @@ const importSchema = z.object({
       admin: z.boolean(),
       metadata: z.record(z.string(), z.unknown()).refine(...notDeeperThan(MAX_METADATA_NESTING)),
       secret: z.string().nullable(),
+      // The secret before a rotation, while its grace lasts; files written before it was carried have none (it ends).
+      previousSecret: z.object({ secret: z.string().min(1), expiresAt: date }).optional(),
       // The Keycloak realm an import created the client from (a re-import of that realm may replace it); files written before the mark existed have none.
       importedFrom: importMark.optional(),
       createdAt: date,
