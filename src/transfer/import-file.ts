@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { StoredUser } from '../accounts/user-model.ts';
 import { REQUIRED_ACTIONS } from '../accounts/required-actions.ts';
+import { SERVICE_ACCOUNT_PREFIX, usernameProblem } from '../config/username-rule.ts';
 import { storedProfileAttributes } from '../accounts/profile-attributes.ts';
 import { storedCustomAttributes } from '../accounts/custom-attributes.ts';
 import type { ExportedClient } from '../clients/repository.ts';
@@ -68,7 +69,11 @@ const importSchema = z.object({
   users: z.array(
     z.object({
       _id: z.string().min(1),
-      username: z.string(),
+      // The admin API's rule (src/config/username-rule.ts): an edited or foreign file brings no name it would refuse.
+      username: z
+        .string()
+        .refine((username) => usernameProblem(username) !== 'username_format', says('username_format'))
+        .refine((username) => usernameProblem(username) !== 'username_reserved', says('username_reserved', { prefix: SERVICE_ACCOUNT_PREFIX })),
       usernameKey: z.string(),
       email: z.string().nullable(),
       emailKey: z.string(),
