@@ -18,6 +18,7 @@ import { allowCredentialedTokenRequests } from '../keycloak/cors-credentials.ts'
 import { envelopeRefreshTokens, openRefreshEnvelopes } from '../keycloak/refresh-envelope.ts';
 import { sessionStatusPages } from '../keycloak/session-status.ts';
 import { registrationsPage } from '../keycloak/registrations.ts';
+import { signingKeyAgeSeconds } from '../keys/key-age.ts';
 import { createKeyRing, type KeyChangeNotices, type KeyRing } from '../keys/key-ring.ts';
 import { providerJwks, type KeySet } from '../keys/key-store.ts';
 import { keySetView } from '../keys/key-view.ts';
@@ -200,6 +201,7 @@ export async function startProvider(w: Wiring, { views, selfService, steps, limi
   });
   w.onClose(() => ring.close());
   await ring.start();
+  metrics.watchSigningKeys(() => signingKeyAgeSeconds(ring.keySet(), new Date(clock.now())));
   // The claim scopes are part of the provider's configuration (scopes, claims): a change builds it again.
   services.claimScopes.onChange(() =>
     ring.rebuild().catch((error: unknown) => logger.warn({ err: error }, 'the provider could not be rebuilt with the new claim scopes; serving the previous ones')),

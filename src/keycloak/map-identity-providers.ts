@@ -151,6 +151,7 @@ function mapMappers(keycloakAlias: string, mappers: Json[], roles: RealmRoles, m
         const group = text(cfg.group);
         if (rule === undefined) skip('only one claim with one exact value (no regular expression) maps to a group rule');
         else if (group === undefined || !roles.groups.has(group)) skip(`group ${String(cfg.group)} is not in the export`);
+        else if (!roles.groupLabels.has(group)) skip(`group ${group} is not imported (its path is refused: reported with the groups)`);
         else {
           result.groupRules.push({ ...rule, group });
           mapped.push(`mapper ${String(mapper.name)} → group rule ${rule.claim}=${rule.value} → ${group}`);
@@ -191,6 +192,7 @@ function mapMappers(keycloakAlias: string, mappers: Json[], roles: RealmRoles, m
         const group = text(cfg.group);
         if (issuer === undefined) skip(EVERYONE_NEEDS_ISSUER);
         else if (group === undefined || !roles.groups.has(group)) skip(`group ${String(cfg.group)} is not in the export`);
+        else if (!roles.groupLabels.has(group)) skip(`group ${group} is not imported (its path is refused: reported with the groups)`);
         else {
           result.groupRules.push({ claim: 'iss', value: issuer, group });
           mapped.push(`mapper ${String(mapper.name)} → group rule iss=${issuer} → ${group} (every sign-in through it)`);

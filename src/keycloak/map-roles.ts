@@ -24,6 +24,21 @@ function refusedRoleName(label: string): string | undefined {
   return undefined;
 }
 
+/**
+ * Why the admin API would refuse a group's path as a group name (src/operations/labels.ts: no
+ * whitespace, no control or invisible format character), or undefined. Keycloak takes `Sales Team`;
+ * a Gatehouse group of that name could not be created through the API, and a hidden character makes
+ * it read as another group. Not the API's 128 characters: a path holds every parent's name, and the
+ * import keeps groups 100 levels deep (MAX_GROUP_DEPTH), as Keycloak's group-membership mapper
+ * writes their full paths.
+ */
+export function refusedGroupPath(path: string): string | undefined {
+  const rest = 'not created, and no user is put in it; its members (and its subgroups\' members) keep the roles it gives. Rename it in Keycloak';
+  if (hasHiddenCharacter(path)) return `holds a control or invisible format character (${visible(path)}): it would read as another group wherever it is shown; ${rest}`;
+  if (/\s/u.test(path)) return `holds whitespace (Gatehouse's group names have none); ${rest}`;
+  return undefined;
+}
+
 /** `name` with its hidden characters spelled out (`admin\u200B`), so that a report shows them. */
 function visible(name: string): string {
   return name.replace(new RegExp(HIDDEN_CHARACTER.source, 'gu'), (char) => `\\u${char.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`);
@@ -75,7 +90,10 @@ function walkGroups(groups: unknown, parent: string | undefined, into: Map<strin
 
 export interface RealmRoles {
   readonly labels: Map<string, string>;
+  /** Every group of the export by its path (its roles reach its members), refused ones (refusedGroupPath) too. */
   readonly groups: Map<string, GroupInfo>;
+  /** The paths that become Gatehouse groups: the groups' but those refusedGroupPath refuses. */
+  readonly groupLabels: ReadonlySet<string>;
   /** Adds the labels a role reference gives (direct, composites), built-in roles left out. */
   effective(ref: RoleRef, into: Set<string>): void;
 }
@@ -152,11 +170,17 @@ export function mapRoles(document: Json, realm: string, unmapped: UnmappedItem[]
   // Groups.
   const groups = new Map<string, GroupInfo>();
   walkGroups(document.groups, undefined, groups);
+  const groupLabels = new Set<string>();
+  for (const path of groups.keys()) {
+    const refused = refusedGroupPath(path);
+    if (refused === undefined) groupLabels.add(path);
+    else unmapped.push({ kind: 'group', name: visible(path), reason: refused });
+  }
   for (const group of list(document.groups)) {
     if (isObject(group) && isObject(group.attributes) && Object.keys(group.attributes).length > 0) {
       unmapped.push({ kind: 'group', name: String(group.path ?? group.name), reason: `attributes ${Object.keys(group.attributes).join(', ')}: groups carry no attributes in Gatehouse` });
     }
   }
 
-  return { labels: roleLabels, groups, effective };
+  return { labels: roleLabels, groups, groupLabels, effective };
 }

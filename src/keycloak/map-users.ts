@@ -8,7 +8,7 @@ import { isObject, jsonField, list, strings, text, type Json, type UnmappedItem 
 import { keycloakPasswordHash, NO_USABLE_PASSWORD } from './map-password.ts';
 import { unusablePasswordNote } from './unusable-password-note.ts';
 import { KEYCLOAK_REQUIRED_ACTIONS, orderedActions, type RequiredAction } from '../accounts/required-actions.ts';
-import { roleRef, type GroupInfo, type RealmRoles } from './map-roles.ts';
+import { refusedGroupPath, roleRef, type GroupInfo, type RealmRoles } from './map-roles.ts';
 import { SERVICE_ACCOUNT_ROLES_MAX } from '../clients/spec.ts';
 import { keycloakTotp } from './otp-credential.ts';
 import { addressUsernameNote, addressUsernames, userIdentity, validUsernameKeys, type CurrentUsers, type MissingHolders, type RefusedUser, type UserIdentity } from './user-identity.ts';
@@ -166,7 +166,8 @@ export function mapUsers(
     }) as [string | null, string | null];
     if (identity.address !== undefined && email !== null) note(addressUsernameNote(username, identity.address, email));
     const userRoles = effectiveRoles(raw, defaultRole, roles, note);
-    const memberOf = strings(raw.groups);
+    // Refused paths (refusedGroupPath: reported with the realm) are no group here; their roles came above.
+    const memberOf = strings(raw.groups).filter((path) => refusedGroupPath(path) === undefined);
     let passwordHash = NO_USABLE_PASSWORD;
     let passwordAlgorithm: string | undefined;
     let passwordSetAt = new Date(typeof raw.createdTimestamp === 'number' ? raw.createdTimestamp : now.getTime());

@@ -155,7 +155,7 @@ export function planKeycloakRealm(document: unknown, now: Date = new Date()): { 
     plan: {
       realm,
       roles: [...roles.labels].map(([name, description]) => ({ name, description })),
-      groups: [...roles.groups.keys()].map((name) => ({ name, description: '' })),
+      groups: [...roles.groupLabels].map((name) => ({ name, description: '' })),
       claimScopes: clientScopes.claimScopes,
       clients,
       builtInClients: builtIn,

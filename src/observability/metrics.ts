@@ -43,6 +43,8 @@ export interface Metrics {
   onHash(event: HashJob): void;
   /** Reports the hash pool's queue, running and busy workers at scrape time. */
   watchHashPool(stats: () => HashPoolGauges): void;
+  /** Reports at scrape time how old the oldest key that signs is (undefined: none signs yet). */
+  watchSigningKeys(ageSeconds: () => number | undefined): void;
   auditDropped(count: number): void;
   storeUnavailable(store: string): void;
   /** One back-channel logout request ended: delivered (the app answered 200), failed (refused, unreachable, any other answer) or timed_out. */
@@ -239,6 +241,20 @@ export function createMetrics(): Metrics {
         registers,
         collect() {
           this.set(stats().busy);
+        },
+      });
+    },
+    watchSigningKeys(ageSeconds) {
+      new Gauge({
+        name: 'gatehouse_signing_key_age_seconds',
+        help: 'Age of the oldest key signing tokens now (per algorithm the newest active key signs): rotate before it grows too old',
+        registers,
+        // Every worker serves the same key set: the instance's age is theirs, not their sum.
+        aggregator: 'max',
+        collect() {
+          const age = ageSeconds();
+          if (age === undefined) this.reset();
+          else this.set(age);
         },
       });
     },

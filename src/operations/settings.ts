@@ -81,7 +81,9 @@ export function settingsOperations(runtime: RuntimeSettings, audit: AuditTrail, 
   }
 
   async function apply(ctx: OperationContext, store: AnyStore, patch: SettingsPatch<object>): Promise<void> {
-    const change = await store.update(patch);
+    // Checked again under the group's lock as it is written: a role or group deleted since assertAcceptable is refused, not written back.
+    const check = checks[store.group.id];
+    const change = await store.update(patch, check === undefined ? undefined : (written) => check(written as Record<string, unknown>));
     if (change.changed.length === 0) return;
     const pick = (values: object) => Object.fromEntries(change.changed.map((name) => [name, (values as Record<string, unknown>)[name]]));
     await audit.write({

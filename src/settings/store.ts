@@ -1,4 +1,4 @@
-import { ConflictError, InvalidRequestError } from '../errors/gatehouse-error.ts';
+import { ConflictError, InvalidRequestError, type ErrorDetail } from '../errors/gatehouse-error.ts';
 import { documentLocks, lockKey, type DocumentLocks } from '../storage/document-locks.ts';
 import { isDuplicateKey } from '../storage/duplicate-key.ts';
 import { validated } from '../storage/validated-writes.ts';
@@ -63,12 +63,20 @@ export interface SettingsStore<S extends object> {
    * that do not go together. A function is given the settings as stored at the write (under the
    * group's lock, retried with the version check) and returns the change: an edit of a list that
    * keeps what another writer did meanwhile (a role deletion's); an empty change writes nothing.
+   * `check`: the change's problems against what else is stored (roles and groups a list names
+   * must exist), run under the lock right before the write — a check made before it could pass
+   * for a role whose deletion's own edit of the list then ran before this write.
    */
-  update(patch: SettingsPatch<S> | SettingsEdit<S>): Promise<SettingsChange<S>>;
+  update(patch: SettingsPatch<S> | SettingsEdit<S>, check?: SettingsWriteCheck<S>): Promise<SettingsChange<S>>;
 }
 
 /** A change computed from the settings in force at the write. */
 export type SettingsEdit<S> = (settings: S) => SettingsPatch<S>;
+
+/** A change's problems against what else is stored (src/operations/settings-checks.ts); any refuses it (400). */
+export type SettingsWriteCheck<S> = (patch: SettingsPatch<S>) => Promise<ErrorDetail[]>;
+
+const refusal = (problems: readonly ErrorDetail[]) => new InvalidRequestError(problems.map((p) => `${p.path}: ${p.message}`).join('; '), problems);
 
 function sameValue(a: unknown, b: unknown): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
@@ -135,9 +143,9 @@ export async function openSettingsStore<S extends object>(group: SettingsGroup<S
    * checked by FerretDB v1 on the document it read, so two changes at once both matched and the
    * second put the first one's setting back. (The compare-and-set stays: it is what MongoDB checks.)
    */
-  const write = (change: SettingsPatch<S> | SettingsEdit<S>) => locks.hold(lockKey('settings', group.id), () => writeUnlocked(change));
+  const write = (change: SettingsPatch<S> | SettingsEdit<S>, check?: SettingsWriteCheck<S>) => locks.hold(lockKey('settings', group.id), () => writeUnlocked(change, check));
 
-  async function writeUnlocked(change: SettingsPatch<S> | SettingsEdit<S>): Promise<SettingsChange<S>> {
+  async function writeUnlocked(change: SettingsPatch<S> | SettingsEdit<S>, check: SettingsWriteCheck<S> | undefined): Promise<SettingsChange<S>> {
     for (let attempt = 0; attempt < WRITE_ATTEMPTS; attempt += 1) {
       const doc = await model.findById(group.id).lean<StoredSettings<S>>();
       const before = effectiveOf(group, configured, doc?.values ?? {}, pinned);
@@ -147,6 +155,9 @@ export async function openSettingsStore<S extends object>(group: SettingsGroup<S
         if (Object.keys(patch).length === 0) return { before, after: before, changed: [] };
         assertWritable(patch);
       } else patch = change;
+      // Under the lock: a role deleted before this point has had its name taken off already, and one deleted later waits to take it off after this write.
+      const refused = check === undefined ? [] : await check(patch);
+      if (refused.length > 0) throw refusal(refused);
       const values: Record<string, unknown> = { ...(doc?.values ?? {}) };
       for (const name of names) {
         const value = patch[name];
@@ -155,7 +166,7 @@ export async function openSettingsStore<S extends object>(group: SettingsGroup<S
       }
       const after = effectiveOf(group, configured, values as StoredValues<S>, pinned);
       const problems = group.problems?.(after) ?? [];
-      if (problems.length > 0) throw new InvalidRequestError(problems.map((p) => `${p.path}: ${p.message}`).join('; '), problems);
+      if (problems.length > 0) throw refusal(problems);
       const next = await validated(model, { _id: group.id, values: values as StoredValues<S>, version: (doc?.version ?? 0) + 1, updatedAt: new Date(now()) });
       let written: boolean;
       if (doc === null) {
@@ -198,9 +209,9 @@ export async function openSettingsStore<S extends object>(group: SettingsGroup<S
     },
     read,
     assertWritable,
-    async update(patch) {
+    async update(patch, check) {
       if (typeof patch !== 'function') assertWritable(patch);
-      const change = await write(patch);
+      const change = await write(patch, check);
       drop();
       await notices.publish(group.id);
       return change;

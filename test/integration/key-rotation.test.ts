@@ -130,6 +130,26 @@ describe('key rotation (real MongoDB-wire + Redis, running instances, no restart
     expect(stored!.cookieKeys).to.have.length(1);
   });
 
+  it('shows the signing key’s age in /metrics, back near zero once a rotation’s keys sign', async () => {
+    const clock = testClock({ frozen: true });
+    const gatehouse = await start({ mongodbUri: database('rotation_age'), secret: randomSecret(), clock, settings: { GATEHOUSE_KEY_PUBLISH_DELAY: '3600' } });
+    const age = async () => {
+      const line = (await (await fetch(`${gatehouse.url}/metrics`)).text()).split('\n').find((text) => text.startsWith('gatehouse_signing_key_age_seconds '));
+      return Number(line?.split(' ')[1]);
+    };
+    const madeAt = Math.min(...gatehouse.keySet.signingKeys.map((key) => key.createdAt.getTime()));
+    await clock.advance(100 * 24 * HOUR);
+    expect(await age()).to.equal(Math.floor((clock.now() - madeAt) / 1000));
+    expect(await age()).to.be.at.least(100 * 24 * 3600);
+
+    const rotation = await gatehouse.rotateKeys();
+    expect(await age(), 'the new keys wait: the old still sign').to.be.at.least(100 * 24 * 3600);
+    await moveClockPast(clock, rotation.signingKeys[0]!.activateAt);
+    const newest = Math.min(...rotation.signingKeys.map((key) => key.createdAt.getTime()));
+    expect(await age()).to.equal(Math.floor((clock.now() - newest) / 1000));
+    expect(await age()).to.be.below(2 * 3600);
+  });
+
   it('switches the cookie-signing key only at activateAt and keeps the old one for verification', async () => {
     const clock = testClock();
     const gatehouse = await start({

@@ -35,6 +35,7 @@ async function everySeries(): Promise<Series[]> {
   metrics.onHash({ type: 'rejected' });
   metrics.onHash({ type: 'completed', op: 'verify', waitMs: 1, runMs: 50 });
   metrics.watchHashPool(() => ({ size: 2, workers: 1, busy: 0, queued: 0 }));
+  metrics.watchSigningKeys(() => 86_400);
   metrics.auditDropped(1);
   for (const store of ['mongodb', 'redis']) metrics.storeUnavailable(store);
   for (const outcome of ['delivered', 'failed', 'timed_out'] as const) metrics.backchannelLogout(outcome);
