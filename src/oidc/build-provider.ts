@@ -27,6 +27,7 @@ import { PASSWORD_GRANT, TOKEN_EXCHANGE_GRANT } from './client-metadata.ts';
 import { cookieSigner } from '../http/cookie-signer.ts';
 import { afterResponseSteps, type AfterResponseStep } from './after-response.ts';
 import { captureStacksOfFailedAssertionsOnly } from './assertion-stacks.ts';
+import { checkOnlyJwtShapedTokensForStructure } from './opaque-token-check.ts';
 import { grantTypeNotAllowedAsUnauthorizedClient, responseTypeNotAllowedAsUnauthorizedClient } from './unauthorized-client.ts';
 import { reuseBuiltClients, type HeldClientRecord } from './built-clients.ts';
 import { reuseScopeFilters } from './scope-filters.ts';
@@ -93,6 +94,8 @@ export function providerBuilder({ issuer, logger, settings, extendConfiguration,
   const exchangeDiscovery = tokenExchangeInUse === undefined ? undefined : listGrantWhileInUse(TOKEN_EXCHANGE_GRANT, tokenExchangeInUse, cachedOn);
   // The library's grants as Gatehouse runs them: device polls throttled, Keycloak-shaped clients' refreshes as Keycloak answers them.
   const wrapGrant = composeWraps(devicePolls === undefined ? undefined : slowDownFastPolls(devicePolls), keycloakRefreshScope());
+  // Introspection and revocation: an opaque token (every swapped JWT's record id) is told from a JWT without a thrown error.
+  checkOnlyJwtShapedTokensForStructure();
   return (keySet, now) => {
     const cookieKeys = cookieKeyList(keySet, now);
     const base = providerConfiguration({ ...settings, jwks: providerJwks(keySet, now), cookieKeys });

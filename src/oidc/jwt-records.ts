@@ -185,7 +185,7 @@ export function createJwtRecords({ secret, adapter, now = Date.now }: JwtRecords
    * tombstone prevents is a write bringing a revoked token's record back.
    */
   async function materialise(payload: JWTPayload & { jti: string; exp: number }, id: string): Promise<boolean> {
-    if ((materialised.get(id) ?? 0) > seconds()) return true;
+    if (wasMaterialised(id)) return true;
     // A deleted client's tokens are refused by the introspection policy (src/oidc/introspection-policy.ts).
     if (await revoked(id)) return false;
     if (await revokedWithClient(payload)) return false;
@@ -193,6 +193,11 @@ export function createJwtRecords({ secret, adapter, now = Date.now }: JwtRecords
     if (materialised.size >= MATERIALISED_MEMORY) materialised.delete(materialised.keys().next().value!);
     materialised.set(id, payload.exp);
     return true;
+  }
+
+  /** Whether this instance wrote the record and remembers it unexpired (materialise answers true at once). */
+  function wasMaterialised(id: string): boolean {
+    return (materialised.get(id) ?? 0) > seconds();
   }
 
   /**
@@ -228,12 +233,14 @@ export function createJwtRecords({ secret, adapter, now = Date.now }: JwtRecords
       const token = params.token;
       let derived: string | undefined;
       let presented: string | undefined;
-      const payload = typeof token === 'string' ? await verify(token) : 'not_a_jwt';
+      // A token verified before (resource servers introspect the same one again and again) and a
+      // record this instance already wrote are answered from memory, without a promise of their own.
+      const payload = typeof token === 'string' ? (verify.remembered(token) ?? (await verify(token))) : 'not_a_jwt';
       if (payload !== 'not_a_jwt') {
         let id = payload === undefined ? unknownId() : recordId(payload.jti);
         presented = payload?.jti;
         if (payload?.gty === CLIENT_CREDENTIALS_GTY) {
-          if (await materialise(payload, id)) derived = id;
+          if (wasMaterialised(id) || (await materialise(payload, id))) derived = id;
           else id = unknownId();
         }
         params.token = id;
@@ -341,7 +348,17 @@ export const VERIFIED_MEMORY_BYTES = 4 * 1024 * 1024;
  * the published keys are the same set and the claims' own time limits (exp, nbf) still hold — the
  * checks jwtVerify makes that can change with time; failures are never remembered.
  */
-export function verifier(issuer: string, keys: () => { keys: KeySetFunction; fingerprint: string }, now: () => number = Date.now): (token: string) => Promise<VerifiedPayload | undefined | 'not_a_jwt'> {
+export interface Verifier {
+  (token: string): Promise<VerifiedPayload | undefined | 'not_a_jwt'>;
+  /**
+   * The claims of a token this verifier verified before and still counts (the same key set, the
+   * claims' time limits holding): what the call would answer for it, without a promise; undefined
+   * when the call must decide.
+   */
+  remembered(token: string): VerifiedPayload | undefined;
+}
+
+export function verifier(issuer: string, keys: () => { keys: KeySetFunction; fingerprint: string }, now: () => number = Date.now): Verifier {
   const verified = new Map<string, { payload: VerifiedPayload; fingerprint: string; bytes: number }>();
   let bytes = 0;
   const forget = (token: string) => {
@@ -350,16 +367,20 @@ export function verifier(issuer: string, keys: () => { keys: KeySetFunction; fin
     verified.delete(token);
     bytes -= entry.bytes;
   };
-  return async (token) => {
+  const remembered = (token: string, current: { fingerprint: string }): VerifiedPayload | undefined => {
+    const known = verified.get(token);
+    if (known === undefined) return undefined;
+    const seconds = Math.floor(now() / 1000);
+    if (known.fingerprint === current.fingerprint && known.payload.exp > seconds && (typeof known.payload.nbf !== 'number' || known.payload.nbf <= seconds)) return known.payload;
+    forget(token);
+    return undefined;
+  };
+  const check = async (token: string): Promise<VerifiedPayload | undefined | 'not_a_jwt'> => {
     // Opaque tokens (userinfo's usual case) are answered before the key set is looked at.
     if (!token.includes('.')) return 'not_a_jwt';
     const current = keys();
-    const seconds = Math.floor(now() / 1000);
-    const known = verified.get(token);
-    if (known !== undefined) {
-      if (known.fingerprint === current.fingerprint && known.payload.exp > seconds && (typeof known.payload.nbf !== 'number' || known.payload.nbf <= seconds)) return known.payload;
-      forget(token);
-    }
+    const known = remembered(token, current);
+    if (known !== undefined) return known;
     if (!looksLikeJwt(token)) return 'not_a_jwt';
     const payload = await verify(token, issuer, current.keys, new Date(now()));
     if (payload === undefined) return undefined;
@@ -371,6 +392,7 @@ export function verifier(issuer: string, keys: () => { keys: KeySetFunction; fin
     }
     return payload;
   };
+  return Object.assign(check, { remembered: (token: string) => (verified.size === 0 ? undefined : remembered(token, keys())) });
 }
 
 async function verify(token: string, issuer: string, keys: KeySetFunction, currentDate: Date): Promise<(JWTPayload & { jti: string; exp: number }) | undefined> {

@@ -165,22 +165,12 @@ export async function launchChromium(): Promise<Browser> {
   });
 }
 
-/** What freshTab() knows of each context it made: its options (JSON), its tab, the origins that tab showed, whether it is open. */
-interface FreshTab {
-  readonly options: string;
-  readonly page: Page;
-  readonly origins: Set<string>;
-  open: boolean;
-}
-const freshTabs = new WeakMap<BrowserContext, FreshTab>();
-
 /** Events a test may listen to on its page (the listeners go with the test, as they would with a new tab). */
 const TEST_EVENTS = ['request', 'response', 'requestfinished', 'requestfailed', 'console', 'dialog', 'popup', 'download', 'pageerror'] as const;
 
 /**
  * What a test added to a tab that outlives it, taken away for the next test: its listeners (of
- * TEST_EVENTS) and its routes. Cookies and storage stay: freshTab() clears them, a kept signed-in
- * tab keeps them.
+ * TEST_EVENTS) and its routes. Cookies and storage stay: a kept signed-in tab keeps them.
  */
 export async function withoutTestHooks(page: Page): Promise<void> {
   for (const event of TEST_EVENTS) page.removeAllListeners(event);
@@ -188,63 +178,25 @@ export async function withoutTestHooks(page: Page): Promise<void> {
 }
 
 /**
- * Empties a tab: about:blank. The page shown may start a navigation of its own just then (the
- * account page's one silent sign-in, prompt=none, begins after an await): Chromium commits that one
- * and Playwright reports ours "interrupted by another navigation" (a CI failure in round 24). Tries
- * again, `attempts` times in all, until the tab shows about:blank; any other error is thrown.
- */
-export async function blankTab(page: Pick<Page, 'goto' | 'url'>, attempts = 5): Promise<void> {
-  for (let attempt = 1; ; attempt += 1) {
-    try {
-      await page.goto('about:blank');
-      if (page.url() === 'about:blank') return;
-    } catch (error) {
-      if (attempt >= attempts || !/interrupted by another navigation/i.test(error instanceof Error ? error.message : String(error))) throw error;
-      continue;
-    }
-    if (attempt >= attempts) throw new Error(`the tab did not stay on about:blank: it shows ${page.url()}`);
-  }
-}
-
-/**
  * A browser context and tab as the servers see a new browser: no cookie (no session at any
  * Gatehouse), no storage (the account page and the console keep their tokens in sessionStorage).
- * `previous` (the last one this returned) is reused when it is open and was made with the same
- * options, its tab too: emptied (about:blank), its cookies cleared, the storage of every origin the
- * tab showed cleared (local and session storage, IndexedDB), a test's routes and listeners removed.
- * A new context and tab cost Chromium about 0.75 CPU-s (docs/PERFORMANCE.md); files that want a
- * fresh browser per step paid it a few dozen times. What a reused one keeps that a new one would
- * not: the HTTP cache (stylesheets and scripts) and the tab's history. Other options, or a context
- * or tab closed meanwhile (a failed test's), get a new context.
+ * `previous` (the last one this returned) is closed first.
+ *
+ * Always a new context, never the previous one's tab emptied: the page it shows may be navigating
+ * by itself (the signed-out account page's silent sign-in, prompt=none, starts after an await),
+ * and Chromium commits that navigation after the tab was sent to about:blank (or a data: URL), or
+ * instead of it: the emptying, or the next test's first page.goto, was "interrupted by another
+ * navigation" (round 24's CI failure; tried again, about:blank was interrupted by the attempt
+ * before it five times in a row at load 17), or a test began on the old page
+ * (test/e2e/fresh-tab.test.ts). Closing a tab is no cure either: Chromium kept a page that
+ * navigated as it closed open for minutes. Closing its context ends every navigation of its pages.
+ * What reusing the context saved (≈ 0.2 CPU-s of Chromium per fresh browser, docs/PERFORMANCE.md)
+ * is not worth a test that fails by timing.
  */
 export async function freshTab(browser: Browser, previous: BrowserContext | undefined, options: BrowserContextOptions = {}): Promise<{ context: BrowserContext; page: Page }> {
-  const made = previous === undefined ? undefined : freshTabs.get(previous);
-  if (previous !== undefined && made?.open === true && !made.page.isClosed() && made.options === JSON.stringify(options)) {
-    const { page } = made;
-    await withoutTestHooks(page);
-    await blankTab(page);
-    await previous.clearCookies();
-    const cdp = await previous.newCDPSession(page);
-    try {
-      // Session storage too (Chromium 156: checked by hand; DOMStorage.clear wants a frame of the origin).
-      for (const origin of made.origins) await cdp.send('Storage.clearDataForOrigin', { origin, storageTypes: 'all' });
-    } finally {
-      await cdp.detach();
-    }
-    made.origins.clear();
-    return { context: previous, page };
-  }
   await previous?.close();
   const context = await browser.newContext(options);
-  const page = await context.newPage();
-  const tab: FreshTab = { options: JSON.stringify(options), page, origins: new Set(), open: true };
-  freshTabs.set(context, tab);
-  context.once('close', () => (tab.open = false));
-  page.on('framenavigated', (frame) => {
-    const { origin } = new URL(frame.url());
-    if (origin.startsWith('http')) tab.origins.add(origin);
-  });
-  return { context, page };
+  return { context, page: await context.newPage() };
 }
 
 /** Shuts the shared Chromium down (the e2e run's last hook does; a script calls it when done). */

@@ -72,4 +72,44 @@ describe('JWT access-token verifier (remembers verified tokens)', () => {
     expect(await verify('an-opaque-token')).to.equal('not_a_jwt');
     expect(await verify('not.a.jwt')).to.equal('not_a_jwt');
   });
+
+  it('tells what it remembers without a promise, only while the call would answer the same', async () => {
+    const key = await signingKey('k1');
+    const other = await signingKey('k2');
+    let published = [key.jwk, other.jwk];
+    let clock = 1_000_000;
+    const { createLocalJWKSet } = await import('jose');
+    const verify = verifier(ISSUER, () => ({ keys: createLocalJWKSet({ keys: published }), fingerprint: published.map((jwk) => jwk.kid).join(',') }), () => clock);
+    const jwt = await token(key, { jti: 'e', exp: 1_010, nbf: 995 });
+    const stranger = await token(await signingKey('k1'), { jti: 'f', exp: 2_000 });
+
+    // Nothing verified yet, a failure, an opaque token: the call decides.
+    expect(verify.remembered(jwt)).to.equal(undefined);
+    expect(await verify(stranger)).to.equal(undefined);
+    expect(verify.remembered(stranger)).to.equal(undefined);
+    expect(verify.remembered('an-opaque-token')).to.equal(undefined);
+
+    const claims = await verify(jwt);
+    expect(claims).to.include({ jti: 'e' });
+    expect(verify.remembered(jwt)).to.equal(claims);
+
+    // Expired: neither answers it any more.
+    clock = 1_010_000;
+    expect(verify.remembered(jwt)).to.equal(undefined);
+    expect(await verify(jwt)).to.equal(undefined);
+
+    // Remembered again, then its key leaves the published set.
+    clock = 1_000_000;
+    expect(await verify(jwt)).to.include({ jti: 'e' });
+    expect(verify.remembered(jwt)).to.include({ jti: 'e' });
+    published = [other.jwk];
+    expect(verify.remembered(jwt)).to.equal(undefined);
+    expect(await verify(jwt)).to.equal(undefined);
+
+    // Not yet valid by the clock (nbf), though verified before.
+    published = [key.jwk, other.jwk];
+    expect(await verify(jwt)).to.include({ jti: 'e' });
+    clock = 994_000;
+    expect(verify.remembered(jwt)).to.equal(undefined);
+  });
 });
