@@ -8,7 +8,6 @@ import type { KeycloakImportServices } from './import-services.ts';
 import { GATEHOUSE_CLIENTS, ownedClient } from './client-ownership.ts';
 import type { DryRunUsers } from './dry-run-users.ts';
 import type { KeycloakReportBuilder } from './import-report.ts';
-import { NO_USABLE_PASSWORD } from './map-password.ts';
 import { ownString } from './own-string.ts';
 import type { KeycloakUsersPlan, PlannedUser } from './realm-import.ts';
 
@@ -207,13 +206,17 @@ async function consentRefusal(clients: ClientRepository, clientId: string, dryRu
  * Whether a re-import of `realm` may update `existing`, the stored user holding the id of `planned`:
  * only a user this realm's import created. Users imported before the mark existed carry none; one
  * of them is taken as this realm's (and marked by the write) only when the stored password is still
- * the one a Keycloak import wrote and the export gives the same: a PBKDF2 hash (Gatehouse hashes
- * its own passwords with argon2id, and upgrades a PBKDF2 one at the next sign-in) or Keycloak's
- * no-usable-password marker, which nothing else writes. The export's own fields alone never decide.
+ * the one a Keycloak import wrote and the export gives the same PBKDF2 hash (Gatehouse hashes its
+ * own passwords with argon2id, and upgrades a PBKDF2 one at the next sign-in). The hash proves it: it
+ * is secret (salted; only the realm's own export, or a Gatehouse backup, holds it), so an export
+ * carrying it comes from whoever holds that user's credentials already. Not Keycloak's
+ * no-usable-password marker, though nothing else writes it: it is a constant, and the id is the
+ * `sub` every app sees — an export of any realm could name both and take the user over (its email
+ * replaced, then a password reset). The export's own fields alone never decide.
  */
 export function importedFromRealm(existing: StoredUser, planned: PlannedUser, realm: string): boolean {
   if (existing.importedFrom !== undefined) return existing.importedFrom.kind === 'keycloak' && existing.importedFrom.realm === realm;
   const stored = existing.passwordHash;
   if (stored === null || stored !== planned.user.passwordHash) return false;
-  return stored === NO_USABLE_PASSWORD || parsePbkdf2Hash(stored) !== undefined;
+  return parsePbkdf2Hash(stored) !== undefined;
 }
