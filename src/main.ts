@@ -27,9 +27,24 @@ if (config.workers > 1 && cluster.isPrimary) {
   const { runSupervisor } = await import('./cluster/primary.ts');
   const logger = createLogger(config.logLevel, undefined, { worker: 0 });
   warnMisspelled(config, logger);
+  await portsFree(config);
   runSupervisor(config, logger);
 } else {
   await serve(config);
+}
+
+/**
+ * With workers, a port in use stops the supervisor before any worker is forked: a worker binds
+ * only once it can serve (src/server.ts), after its start has written what a start writes.
+ */
+async function portsFree(config: Config): Promise<void> {
+  const [{ bindPorts }, { StartupError }] = await Promise.all([import('./http/bind-ports.ts'), import('./errors/startup-error.ts')]);
+  try {
+    await (await bindPorts(config)).abandon();
+  } catch (error) {
+    if (error instanceof StartupError) fail([error.message], 1);
+    throw error;
+  }
 }
 
 /** A variable that looks like a setting but is none is ignored: said before anything else starts. */

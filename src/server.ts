@@ -1,3 +1,4 @@
+import cluster from 'node:cluster';
 import type { Server } from 'node:http';
 import type Koa from 'koa';
 import type Provider from 'oidc-provider';
@@ -6,7 +7,7 @@ import { monotonicNow, systemClock } from './clock.ts';
 import type { Config } from './config/load.ts';
 import { clientErrorHandler } from './http/client-error.ts';
 import { requestEdge, type EdgeOptions } from './http/edge.ts';
-import { createHttpServer } from './http/server-timeouts.ts';
+import { bindPorts } from './http/bind-ports.ts';
 import { cookieKeyList, type KeySet, type RotationResult } from './keys/key-store.ts';
 import type { AuditTrail } from './observability/audit-trail.ts';
 import type { Logger } from './observability/logger.ts';
@@ -63,7 +64,20 @@ export interface RunningGatehouse {
  */
 export async function startGatehouse(config: Config, logger: Logger, options: StartOptions = {}): Promise<RunningGatehouse> {
   const clock = options.clock ?? systemClock;
-  const stores = await openStores(config, options.onStoreCommand);
+  // The ports first: one in use stops startup (naming PORT or GATEHOUSE_METRICS_PORT) before
+  // anything is opened or written; what arrives meanwhile waits for the app (held-server.ts). A
+  // worker (GATEHOUSE_WORKERS) binds last instead, once it can serve: the supervisor checked the
+  // ports before forking (src/main.ts), and a worker replacing one that died must not take
+  // connections off the shared socket that the others would serve at once.
+  const portsFirst = !cluster.isWorker;
+  let ports = portsFirst ? await bindPorts(config, (server) => server.on('clientError', clientErrorHandler(logger))) : undefined;
+  let stores: Awaited<ReturnType<typeof openStores>>;
+  try {
+    stores = await openStores(config, options.onStoreCommand);
+  } catch (error) {
+    await ports?.abandon();
+    throw error;
+  }
   const closers = closeList();
   try {
     const metrics = createMetrics();
@@ -162,17 +176,13 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
     });
 
     app = gatehouseApp.koa;
-    const server = createHttpServer(gatehouseApp.listener, config.connections);
-    server.on('clientError', clientErrorHandler(logger));
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', (error: NodeJS.ErrnoException) => {
-        // Said in one line (npm run dev stops on it: a check before the bind can race, scripts/dev).
-        reject(error.code === 'EADDRINUSE' ? new StartupError('PORT', `${config.port} on ${config.host} is already in use (another Gatehouse or npm run dev?); choose another port`) : error);
-      });
-      server.listen(config.port, config.host, () => resolve());
-    });
+    ports ??= await bindPorts(config, (server) => server.on('clientError', clientErrorHandler(logger)));
+    const server = ports.main.server;
+    ports.main.serve(gatehouseApp.listener);
+    const metricsListener = observability.metricsListener();
+    if (metricsListener !== undefined) ports.metrics?.serve(metricsListener);
     const url = localUrl(server, config.host);
-    const metricsServer = await observability.listenMetrics(config.host);
+    const metricsServer = ports.metrics?.server;
     const metricsUrl = metricsServer === undefined ? undefined : localUrl(metricsServer, config.host);
 
     let closing: Promise<void> | undefined;
@@ -207,6 +217,7 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
       },
     };
   } catch (error) {
+    await ports?.abandon();
     await closers.run(true);
     await stores.mongo.close().catch(() => {});
     stores.redis?.disconnect();

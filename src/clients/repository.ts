@@ -110,8 +110,14 @@ export interface RegisteredSave {
 }
 
 /** A client as an export file holds it: the secret in the clear (the file is 0600), dates as ISO strings. */
-export type ExportedClient = Omit<ClientView, 'hasSecret' | 'createdAt' | 'updatedAt'> & {
+export type ExportedClient = Omit<ClientView, 'hasSecret' | 'previousSecretExpiresAt' | 'createdAt' | 'updatedAt'> & {
   readonly secret: string | null;
+  /**
+   * The secret before the last rotation while its grace lasts (in the clear like `secret`), and
+   * until when: a deployment moved mid-rotation keeps accepting it until then. Absent when there
+   * is none, when its grace is over, and from a Keycloak import.
+   */
+  readonly previousSecret?: { readonly secret: string; readonly expiresAt: string } | undefined;
   readonly createdAt: string;
   readonly updatedAt: string;
 };
@@ -133,6 +139,9 @@ export interface ClientRepositoryDeps {
 }
 
 const RESERVED_METADATA = ['client_id', 'client_secret'];
+
+/** The fields of a record without a previous secret (src/clients/previous-secret.ts). */
+const NO_PREVIOUS_SECRET = { previousSecretSealed: null, previousSecretExpiresAt: null } as const;
 
 export class ClientConflictError extends ConflictError {
   constructor(clientId: string) {
@@ -253,7 +262,7 @@ export function createClientRepository({ model, box, onChange, now = () => new D
         // Under the client's lock: the secret kept is the one current right before this rotation.
         const before = previousUntil === undefined ? null : await model.findById(clientId, { secretSealed: 1 }).lean<Pick<StoredClientRecord, 'secretSealed'>>().exec();
         const kept = before?.secretSealed ?? null;
-        const previous = kept === null ? { previousSecretSealed: null, previousSecretExpiresAt: null } : { previousSecretSealed: kept, previousSecretExpiresAt: previousUntil! };
+        const previous = kept === null ? NO_PREVIOUS_SECRET : { previousSecretSealed: kept, previousSecretExpiresAt: previousUntil! };
         return model.findOneAndUpdate({ _id: clientId }, { $set: { secretSealed: seal(secret, clientId), ...previous, updatedAt: now() } }, { returnDocument: 'after' }).lean<StoredClientRecord>().exec();
       });
       if (record === null) return undefined;
@@ -330,22 +339,33 @@ export function createClientRepository({ model, box, onChange, now = () => new D
         await changed(clientId);
         return { created: true, fields: [...Object.keys(metadata), ...(secret === undefined ? [] : ['client_secret'])].sort() };
       }
-      const before = await locked(clientId, () => model.findOneAndUpdate({ _id: clientId }, { $set: set }, { runValidators: true, returnDocument: 'before' }).lean<StoredClientRecord>().exec());
+      const update = await locked(clientId, async () => {
+        const current = await model.findById(clientId, { secretSealed: 1 }).lean<Pick<StoredClientRecord, 'secretSealed'>>().exec();
+        if (current === null) return null;
+        const secretChanged = (current.secretSealed === null ? undefined : box.open(current.secretSealed, clientId)) !== secret;
+        // A new secret ends a rotation's grace: only the secret it rotated to keeps the one before.
+        const $set = secretChanged ? { ...set, ...NO_PREVIOUS_SECRET } : set;
+        const before = await model.findOneAndUpdate({ _id: clientId }, { $set }, { runValidators: true, returnDocument: 'before' }).lean<StoredClientRecord>().exec();
+        return before === null ? null : { before, secretChanged };
+      });
       await changed(clientId);
-      if (before === null) return undefined;
+      if (update === null) return undefined;
+      const { before, secretChanged } = update;
       const names = new Set([...Object.keys(before.metadata), ...Object.keys(metadata)]);
       const fields = [...names].filter((name) => !isDeepStrictEqual(before.metadata[name], metadata[name]));
-      const previousSecret = before.secretSealed === null ? undefined : box.open(before.secretSealed, clientId);
-      if (previousSecret !== secret) fields.push('client_secret');
+      if (secretChanged) fields.push('client_secret');
       return { created: false, fields: fields.sort() };
     },
 
     async *exportEach() {
       for await (const record of model.find().sort({ _id: 1 }).lean<StoredClientRecord>().cursor({ batchSize: EXPORT_BATCH })) {
-        const { hasSecret: _hasSecret, previousSecretExpiresAt: _previous, createdAt, updatedAt, ...shown } = view(record, now());
+        const { hasSecret: _hasSecret, previousSecretExpiresAt: previousUntil, createdAt, updatedAt, ...shown } = view(record, now());
+        const secret = record.secretSealed === null ? null : box.open(record.secretSealed, record._id);
         yield {
           ...shown,
-          secret: record.secretSealed === null ? null : box.open(record.secretSealed, record._id),
+          secret,
+          // Still in its grace (view): carried, so that clients not yet on the new secret keep working where the file is imported.
+          ...(secret === null || previousUntil === undefined ? {} : { previousSecret: { secret: box.open(record.previousSecretSealed!, record._id), expiresAt: previousUntil.toISOString() } }),
           createdAt: createdAt.toISOString(),
           updatedAt: updatedAt.toISOString(),
         };
@@ -367,11 +387,21 @@ export function createClientRepository({ model, box, onChange, now = () => new D
         createdAt: new Date(client.createdAt),
         updatedAt: new Date(client.updatedAt),
       };
+      const carried = client.previousSecret === undefined || client.secret === null ? undefined : { secret: client.previousSecret.secret, until: new Date(client.previousSecret.expiresAt) };
       const created = await locked(client.clientId, async () => {
         // An export carries no revocation mark: the one here stays (a revocation is never undone
         // by an import); a client new here gets the mark of a new client (create above).
-        const existing = await model.findById(client.clientId, { tokensRevokedAt: 1 }).lean<Pick<StoredClientRecord, 'tokensRevokedAt'>>().exec();
+        type Existing = Pick<StoredClientRecord, 'tokensRevokedAt' | 'secretSealed' | 'previousSecretSealed' | 'previousSecretExpiresAt'>;
+        const existing = await model.findById(client.clientId, { tokensRevokedAt: 1, secretSealed: 1, previousSecretSealed: 1, previousSecretExpiresAt: 1 }).lean<Existing>().exec();
         record.tokensRevokedAt = existing === null ? createdMark(now()) : (existing.tokensRevokedAt ?? null);
+        // The previous secret: the file's while its grace lasts; else the one here only if the
+        // import keeps the secret it was rotated to (a new secret replaced it on purpose).
+        if (carried !== undefined) {
+          Object.assign(record, carried.until > now() ? { previousSecretSealed: seal(carried.secret, client.clientId), previousSecretExpiresAt: carried.until } : NO_PREVIOUS_SECRET);
+        } else {
+          const sameSecret = existing?.secretSealed != null && client.secret !== null && box.open(existing.secretSealed, client.clientId) === client.secret;
+          Object.assign(record, sameSecret ? { previousSecretSealed: existing?.previousSecretSealed ?? null, previousSecretExpiresAt: existing?.previousSecretExpiresAt ?? null } : NO_PREVIOUS_SECRET);
+        }
         await upsertValidated(model, record);
         return existing === null;
       });

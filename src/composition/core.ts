@@ -7,8 +7,7 @@ import { createChangeSubscriber } from '../cache/change-subscriber.ts';
 import { dateClock, systemClock, type Clock } from '../clock.ts';
 import type { Config } from '../config/load.ts';
 import { createSecretBox } from '../crypto/secret-box.ts';
-import { EXIT } from '../errors/gatehouse-error.ts';
-import { SettingError } from '../errors/setting-error.ts';
+import { StartupError } from '../errors/startup-error.ts';
 import { keyChangeNotices, type KeyNotices } from '../keys/change-notice.ts';
 import type { KeyControl } from '../keys/key-control.ts';
 import { createKeyStore, type KeyStore } from '../keys/key-store.ts';
@@ -41,12 +40,8 @@ import { watchMongoCommands, watchRedisCommands, type StoreCommandListener } fro
 import { connectMongo } from '../storage/mongo.ts';
 import { connectRedis, RedisConnectError } from '../storage/redis.ts';
 
-/** Raised when a backing service cannot be reached at startup; names the setting. */
-export class StartupError extends SettingError {
-  constructor(setting: string, message: string) {
-    super(setting, message, EXIT.failure);
-  }
-}
+// Raised when a backing service cannot be reached at startup; names the setting.
+export { StartupError };
 
 export interface Stores {
   readonly mongo: Connection;

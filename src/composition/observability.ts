@@ -1,7 +1,6 @@
-import type { Server } from 'node:http';
+import type { RequestListener, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Koa from 'koa';
-import { createHttpServer } from '../http/server-timeouts.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import { startIdleCollector } from '../observability/idle-collector.ts';
@@ -30,8 +29,8 @@ export interface Observability {
   readonly exposure: MetricsExposure;
   /** The /metrics routes. */
   readonly scrape: ReturnType<typeof metricsRoutes>;
-  /** Starts the metrics port's server when /metrics has one (GATEHOUSE_METRICS_PORT). */
-  listenMetrics(host: string): Promise<Server | undefined>;
+  /** What serves the metrics port when /metrics has one (GATEHOUSE_METRICS_PORT; bound by src/http/bind-ports.ts). */
+  metricsListener(): RequestListener | undefined;
 }
 
 /** Readiness checks, metrics of the hashing pool and where /metrics is served. */
@@ -51,16 +50,11 @@ export function composeObservability({ config, core, metrics, logger, options }:
     readinessTimeoutMs: Math.max(config.mongodbTimeoutMs, config.redisTimeoutMs),
     exposure,
     scrape,
-    async listenMetrics(host) {
+    metricsListener() {
       if (exposure.on !== 'metrics-port') return undefined;
       const metricsApp = new Koa();
       metricsApp.use(scrape.routes());
-      const server = createHttpServer(metricsApp.callback(), config.connections);
-      await new Promise<void>((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(config.metrics.port, host, () => resolve());
-      });
-      return server;
+      return metricsApp.callback();
     },
   };
 }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { StoredUser } from '../accounts/user-model.ts';
 import { REQUIRED_ACTIONS } from '../accounts/required-actions.ts';
+import { SERVICE_ACCOUNT_PREFIX, usernameProblem } from '../config/username-rule.ts';
 import { storedProfileAttributes } from '../accounts/profile-attributes.ts';
 import { storedCustomAttributes } from '../accounts/custom-attributes.ts';
 import type { ExportedClient } from '../clients/repository.ts';
@@ -57,6 +58,8 @@ const importSchema = z.object({
       admin: z.boolean(),
       metadata: z.record(z.string(), z.unknown()).refine(...notDeeperThan(MAX_METADATA_NESTING)),
       secret: z.string().nullable(),
+      // The secret before a rotation, while its grace lasts; files written before it was carried have none (it ends).
+      previousSecret: z.object({ secret: z.string().min(1), expiresAt: date }).optional(),
       // The Keycloak realm an import created the client from (a re-import of that realm may replace it); files written before the mark existed have none.
       importedFrom: importMark.optional(),
       createdAt: date,
@@ -66,7 +69,11 @@ const importSchema = z.object({
   users: z.array(
     z.object({
       _id: z.string().min(1),
-      username: z.string(),
+      // The admin API's rule (src/config/username-rule.ts): an edited or foreign file brings no name it would refuse.
+      username: z
+        .string()
+        .refine((username) => usernameProblem(username) !== 'username_format', says('username_format'))
+        .refine((username) => usernameProblem(username) !== 'username_reserved', says('username_reserved', { prefix: SERVICE_ACCOUNT_PREFIX })),
       usernameKey: z.string(),
       email: z.string().nullable(),
       emailKey: z.string(),

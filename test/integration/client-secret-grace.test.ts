@@ -1,3 +1,7 @@
+import { randomBytes } from 'node:crypto';
+import { rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { expect } from 'chai';
 import * as oidc from 'openid-client';
 import type { RunningGatehouse } from '../../src/server.ts';
@@ -136,5 +140,41 @@ describe('client secret rotation with a grace period (openid-client, real stores
     expect(body.previous_secret_expires_at).to.be.a('string');
     expect(await grant(clientId, old)).to.equal('ok');
     expect(await grant(clientId, body.client_secret)).to.equal('ok');
+  });
+
+  it('gatehouse export during a grace carries the old secret: the deployment it is imported into accepts it until the same time', async () => {
+    const { clientId, secret: old } = await createService();
+    const rotated = await rotate(clientId, { grace_seconds: 7200 });
+    const fresh = rotated.body.client_secret as string;
+    const file = join(tmpdir(), `gatehouse-grace-export-${randomBytes(4).toString('hex')}.json`);
+    const target = await deployment('client_secret_grace_moved', { clock });
+    const moved = await target.start();
+    try {
+      const envOf = (one: Deployment) => ({ NODE_ENV: 'test', MONGODB_URI: one.mongodbUri, REDIS_URL: one.redisUrl!, GATEHOUSE_SECRET: one.secret, GATEHOUSE_ISSUER: one.issuer, ...one.settings });
+      const exported = await runCli(['export', '--output', file, '--unencrypted', '--json'], envOf(deploy));
+      expect(exported.code, exported.stderr).to.equal(0);
+      const imported = await runCli(['import', '--input', file, '--json'], envOf(target));
+      expect(imported.code, imported.stderr).to.equal(0);
+      const grantThere = async (secret: string) => {
+        try {
+          await oidc.clientCredentialsGrant(await relyingParty(target.issuer, clientId, secret));
+          return 'ok';
+        } catch (error) {
+          if (error instanceof oidc.WWWAuthenticateChallengeError) return error.cause[0]?.parameters.error ?? String(error);
+          return (error as { error?: string }).error ?? String(error);
+        }
+      };
+      expect(await grantThere(old)).to.equal('ok');
+      expect(await grantThere(fresh)).to.equal('ok');
+      const shown = await callAdmin(moved.url, await (await adminClient(moved)).token(), 'GET', `/clients/${clientId}`);
+      expect(shown.body.previous_secret_expires_at).to.equal(rotated.body.previous_secret_expires_at);
+      await clock.advance(7201_000);
+      expect(await grantThere(old)).to.equal('invalid_client');
+      expect(await grantThere(fresh)).to.equal('ok');
+    } finally {
+      rmSync(file, { force: true });
+      await moved.close();
+      await target.drop();
+    }
   });
 });

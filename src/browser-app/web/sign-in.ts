@@ -120,8 +120,12 @@ export function publicClient(options: PublicClientOptions) {
     const pending = JSON.parse(sessionStorage.getItem(PENDING) ?? 'null') as { verifier: string; state: string; hash?: string } | null;
     sessionStorage.removeItem(PENDING);
     history.replaceState(null, '', location.pathname + (pending?.hash ?? location.hash));
+    // No sign-in of this tab's: a link someone made (its error_description would be shown as the
+    // page's own words) or an old address — not an answer to anything here; the page goes on as a visit.
+    if (pending === null) return undefined;
+    // The state first, for an error too (RFC 6749 §4.1.2.1 returns it): only the answer to this tab's request is believed.
+    if (query.get('state') !== pending.state) throw new SignInError('state mismatch');
     if (query.has('error')) throw new SignInError(query.get('error_description') ?? query.get('error') ?? 'error');
-    if (pending === null || query.get('state') !== pending.state) throw new SignInError('state mismatch');
     return tokenRequest(settings, { grant_type: 'authorization_code', code: query.get('code') ?? '', redirect_uri: settings.appUrl, code_verifier: pending.verifier });
   }
 
