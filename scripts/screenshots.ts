@@ -26,6 +26,7 @@ import type { Locale } from '../src/interactions/i18n.ts';
 import { totpCode } from '../src/mfa/totp.ts';
 import { upstreamOperations } from '../src/operations/upstream.ts';
 import { closeSharedBrowser, darkSchemeViolations, launchChromium, POLLING, seriousViolations } from '../test/e2e/browser.ts';
+import { adminClient, callAdmin } from '../test/helpers/admin.ts';
 import { API, authorizationRequest, deployment, givePasskeyRecord, PASSWORD, REDIRECT_URI, relyingParty, seed } from '../test/helpers/e2e.ts';
 import { startInbox } from '../test/helpers/smtp-inbox.ts';
 
@@ -96,6 +97,9 @@ async function browserApps(browser: Browser, issuer: string, locale: string, ope
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale });
   const page = await context.newPage();
   await page.goto(`${issuer}/account/`);
+  // The page a visitor without a session meets, once its silent try (prompt=none) has come back.
+  await page.locator('main button').waitFor();
+  await shoot(page, locale, 'account-sign-in');
   await page.locator('main button').click();
   await page.waitForSelector('#username');
   await page.fill('#username', 'operator');
@@ -110,12 +114,28 @@ async function browserApps(browser: Browser, issuer: string, locale: string, ope
   await drawn(page, `${issuer}/account/?${new URLSearchParams({ referrer: webClientId, referrer_uri: REDIRECT_URI })}#/profile`, '#/profile');
   await shoot(page, locale, 'account-back-link');
   await page.goto(`${issuer}/console/`);
+  await page.locator('main button').waitFor();
+  await shoot(page, locale, 'console-sign-in');
   await page.locator('main button').click();
   await page.locator('[data-testid="count-users"]').waitFor();
   const routes = ['', 'users', `users/${operatorId}`, 'clients', `clients/${CONSOLE_CLIENT_ID}`, 'apis', 'claim-scopes', 'upstream', 'roles', 'lockouts', 'keys', 'audit', 'settings', 'settings/sign-in', 'settings/security'];
   for (const route of routes) {
     await drawn(page, `${issuer}/console/#/${route}`, route === '' ? '#/' : `#/${route.split('/')[0]}`);
     const name = route === '' ? 'dashboard' : route.startsWith('settings/') ? route.replace('/', '-') : route.includes('/') ? `${route.split('/')[0]}-item` : route;
+    await shoot(page, locale, `console-${name}`);
+  }
+  // Round 24's pages: a confidential app's secret, its rotation asked with a grace period, then done
+  // (the new secret once, the old one's end); a client, claim scope and upstream provider a Keycloak import made.
+  await drawn(page, `${issuer}/console/#/clients/${long.clientId}`, '#/clients');
+  await page.locator('select[name="grace"]').selectOption('604800');
+  await page.locator('#rotate-heading ~ div > button.danger').first().click();
+  await page.locator('#rotate-heading ~ div .confirm button').first().waitFor();
+  await shoot(page, locale, 'console-clients-rotate');
+  await page.locator('#rotate-heading ~ div .confirm button').first().click();
+  await page.locator('#secret-heading').waitFor();
+  await shoot(page, locale, 'console-clients-rotated');
+  for (const [route, name] of [['clients/kc-web', 'clients-imported'], ['claim-scopes/department', 'claim-scopes-imported'], ['upstream/kc-corp', 'upstream-imported']] as const) {
+    await drawn(page, `${issuer}/console/#/${route}`, `#/${route.split('/')[0]}`);
     await shoot(page, locale, `console-${name}`);
   }
   // The long values' user and app (longValues()): their pages, and the lists that hold them.
@@ -135,6 +155,23 @@ async function browserApps(browser: Browser, issuer: string, locale: string, ope
 const OVERRIDE = '\u202E';
 const LONG_APP_NAME =
   'Northwind Traders Procurement, Invoicing and Supplier Relationship Management Portal for the European, Middle Eastern and African Regional Subsidiaries (Production Environment, Managed by Group IT)';
+/** A realm export's client, claim scope and identity provider, as kc.sh export writes them. */
+const KEYCLOAK_REALM = {
+  realm: 'acme-production',
+  enabled: true,
+  clients: [{ clientId: 'kc-web', name: 'Intranet', enabled: true, publicClient: false, clientAuthenticatorType: 'client-secret', secret: 'kc-secret', standardFlowEnabled: true, redirectUris: ['https://intranet.example.com/cb'], webOrigins: [] }],
+  clientScopes: [
+    {
+      name: 'department',
+      protocol: 'openid-connect',
+      attributes: {},
+      protocolMappers: [{ name: 'dept', protocol: 'openid-connect', protocolMapper: 'oidc-hardcoded-claim-mapper', config: { 'claim.name': 'dept', 'claim.value': 'sales', 'jsonType.label': 'String', 'id.token.claim': 'true', 'access.token.claim': 'true', 'userinfo.token.claim': 'true' } }],
+    },
+  ],
+  identityProviders: [
+    { alias: 'kc-corp', displayName: 'Acme staff directory', providerId: 'oidc', enabled: true, trustEmail: false, config: { clientId: 'gatehouse', clientSecret: 'idp-secret', issuer: 'https://corp.example.com', authorizationUrl: 'https://corp.example.com/auth', tokenUrl: 'https://corp.example.com/token', clientAuthMethod: 'client_secret_post' } },
+  ],
+};
 interface LongCast {
   readonly clientId: string;
   readonly userId: string;
@@ -244,6 +281,9 @@ async function renderedStates(browser: Browser, issuer: string, locale: Locale):
     ['upstream-continue', 'upstream-continue', { title: t('upstream.continue_title'), continueHref: '/interaction/sweep' }, 200],
     ['device-blocked', 'device-blocked', { title: t('device.too_many_title'), retryUrl: '/device' }, 429],
     ['device-cancelled', 'device-cancelled', { title: t('device.cancelled_title'), retryUrl: '/device' }, 200],
+    // A device's sign-in (no session yet): its way out is "Cancel connecting the device", on each of its steps.
+    ['device-sign-in', 'login', { title: t('login.title'), clientName: 'Living-room TV', login: '', remember: false, forgotHref: '/password/forgot', deviceFlow: true }, 200],
+    ['device-mfa-verify', 'mfa-verify', { title: t('mfa.verify_title'), deviceFlow: true }, 200],
     // Names with a right-to-left override (U+202E): each stays inside its name, the sentence reads on.
     ['override-consent', 'consent', { title: t('consent.title'), client: { name: `Pay${OVERRIDE}roll`, links: [] }, account: { name: `ada${OVERRIDE}@example.com`, switchHref: '/switch' }, scopes: [t('scope.profile')], claims: [], apis: [] }, 200],
     ['override-sign-out', 'logout', { title: t('logout.title'), action: '/session/end/confirm', fields: {}, clientName: `Pay${OVERRIDE}roll` }, 200],
@@ -319,6 +359,11 @@ async function main(): Promise<void> {
       },
     });
     const longRp = await relyingParty(issuer, longApp.client.clientId, longApp.secret!);
+    // A Keycloak realm's client, claim scope and identity provider (console-*-imported: "Imported from").
+    const imported = await callAdmin(gatehouse.url, await (await adminClient(gatehouse, 'sweep-ops')).token(), 'POST', '/import/keycloak', KEYCLOAK_REALM);
+    if (imported.status !== 200) throw new Error(`the Keycloak import answered ${imported.status}: ${JSON.stringify(imported.body)}`);
+    // The operator's GitHub account linked (account-security: the linked accounts' table).
+    await gatehouse.services.upstream.link('github', '5583942', operator.id, 'octocat');
     const browser = await launchChromium();
 
     for (const locale of LOCALES) {

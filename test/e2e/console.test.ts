@@ -149,6 +149,16 @@ describe('admin console (headless Chromium)', () => {
     expect(third).to.not.equal(rotated);
     expect(await tokenStatus(deploy.issuer, clientId, rotated)).to.equal(200);
     expect(await tokenStatus(deploy.issuer, clientId, third)).to.equal(200);
+    // Opened again while that secret is accepted, the page says until when; rotating there replaces the line, not adds a second (an earlier end stood beside the new one).
+    await page.getByRole('link', { name: 'All clients' }).click();
+    await page.getByRole('link', { name: clientId }).click();
+    await page.getByRole('heading', { name: 'Client Nightly reports', level: 1 }).waitFor();
+    await page.getByText(/The previous secret is still accepted until/).waitFor();
+    await page.selectOption('#f-grace', '3600');
+    await page.getByRole('button', { name: 'Rotate secret' }).click();
+    await page.getByRole('button', { name: 'Yes, replace the secret of Nightly reports now' }).click();
+    await page.getByTestId('client-secret').filter({ hasNotText: third }).waitFor();
+    expect(await page.getByText(/The previous secret is still accepted until/).count()).to.equal(1);
 
     // Edit fields; a bad URI is reported by field, a good one saved.
     await page.fill('#f-name', 'Nightly reports v2');

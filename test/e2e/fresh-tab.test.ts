@@ -6,9 +6,12 @@ import { freshTab, launchChromium } from './browser.ts';
 
 /**
  * freshTab() empties a tab whose page navigates by itself (as the signed-out account page does for
- * its silent sign-in): the next page the test opens is not "interrupted by another navigation"
- * (round 24's CI failure), and the old page's storage is gone. The restless page here navigates
- * again as soon as it runs, with no end, so every emptying meets a navigation under way.
+ * its silent sign-in: a fetch, then location.assign): the next page the test opens is not
+ * "interrupted by another navigation" and the test does not begin on the old page (round 24's CI
+ * failure), and the old page's storage is gone. The restless page here fetches, then navigates
+ * to itself again, with no end, so every emptying meets a navigation under way. The version that
+ * sent the tab to about:blank (and tried again when interrupted) failed here 2 runs of 2 (the old
+ * page came back at round 2 to 8): whether a round meets the race is chance, so it has several.
  */
 describe('e2e browser: a fresh tab after a page that navigates by itself', function () {
   this.timeout(120_000);
@@ -47,7 +50,7 @@ describe('e2e browser: a fresh tab after a page that navigates by itself', funct
   });
 
   it('the next page.goto lands where it was sent, every time, with none of the old page storage', async () => {
-    for (let round = 1; round <= 10; round += 1) {
+    for (let round = 1; round <= 6; round += 1) {
       ({ context, page } = await freshTab(browser, context));
       await page.goto(`${origin}/restless`, { waitUntil: 'commit' });
       // It has navigated by itself at least twice: the page is in the middle of its next one.

@@ -226,6 +226,9 @@ export async function clientPage(root: HTMLElement, api: AdminApi, clientId: str
   });
 
   const rotateStatus = h('div', { role: 'status' });
+  // Until when the secret before the last rotation is accepted: one line, replaced by each rotation (the page's own said an earlier end beside the new one).
+  const previousEnd = (client: Client) => (client.previous_secret_expires_at == null ? [] : [notice(t('client.rotate.previous', { time: when(client.previous_secret_expires_at) }))]);
+  const previous = h('div', {}, ...previousEnd(client));
   const grace = selectField('grace', t('client.rotate.grace'), ['0', '3600', '86400', '604800', '2592000'].map((seconds) => [seconds, t(`client.rotate.grace.${seconds}`)] as const), '0');
   const graceSelect = () => grace.querySelector('select')!;
   const rotate =
@@ -235,13 +238,16 @@ export async function clientPage(root: HTMLElement, api: AdminApi, clientId: str
           { class: 'card', 'aria-labelledby': 'rotate-heading' },
           h('h2', { id: 'rotate-heading' }, t('client.rotate.heading')),
           h('p', {}, t('client.rotate.text_grace')),
-          client.previous_secret_expires_at == null ? null : notice(t('client.rotate.previous', { time: when(client.previous_secret_expires_at) })),
+          previous,
           // A grace period (Keycloak's secret rotation policy): the old secret keeps authenticating that long.
           grace,
           // Confirmed first, as Keycloak's Regenerate is: without a grace the app using the old secret fails at once.
           confirmed(t('client.rotate.button'), t('client.rotate.confirm', { client: client.name }), () =>
             void api.post<Client>(`${path}/secret`, Number(graceSelect().value) > 0 ? { grace_seconds: Number(graceSelect().value) } : {}).then(
-              (rotated) => rotateStatus.replaceChildren(secretCard(rotated, () => rotateStatus.replaceChildren()), ...(rotated.previous_secret_expires_at == null ? [] : [notice(t('client.rotate.previous', { time: when(rotated.previous_secret_expires_at) }))])),
+              (rotated) => {
+                previous.replaceChildren(...previousEnd(rotated));
+                rotateStatus.replaceChildren(secretCard(rotated, () => rotateStatus.replaceChildren()));
+              },
               (error: unknown) => showError(null, rotateStatus, error, details(error)),
             ),
           ),
