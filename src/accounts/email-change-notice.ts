@@ -15,6 +15,8 @@ export interface EmailChangeNoticeDeps<L extends string> {
   readonly now: () => Date;
 }
 
+const graphemes = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
+
 /**
  * The new address as the old mailbox sees it: its first character and its domain. Enough for the
  * owner to recognise it (or not); not enough to hand a stranger who now reads the old mailbox
@@ -22,7 +24,9 @@ export interface EmailChangeNoticeDeps<L extends string> {
  */
 export function maskedAddress(email: string): string {
   const at = email.lastIndexOf('@');
-  return `${[...email.slice(0, at)][0] ?? ''}…${email.slice(at)}`;
+  // The first character as a reader sees it (a grapheme): a flag or an emoji sequence whole, never its first half.
+  const [first] = graphemes.segment(email.slice(0, at));
+  return `${first?.segment ?? ''}…${email.slice(at)}`;
 }
 
 /** The moment, in the user's language and time zone (their `zoneinfo`, else UTC), naming the zone. */

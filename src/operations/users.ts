@@ -9,6 +9,7 @@ import { invalid } from '../errors/gatehouse-error.ts';
 import { addressKey, hasHiddenCharacter } from '../accounts/normalize.ts';
 import { PROFILE_ATTRIBUTE_NAMES, profileAttributesInput, type ProfileAttributesPatch } from '../accounts/profile-attributes.ts';
 import { isRequiredAction, REQUIRED_ACTIONS, type RequiredAction } from '../accounts/required-actions.ts';
+import { shortened } from '../accounts/shortened.ts';
 import { customAttributesInput, customAttributesPatchInput } from '../accounts/custom-attributes.ts';
 import type { FactorStatus } from '../mfa/factors.ts';
 import { enrolmentKeeper } from '../mfa/enrolment.ts';
@@ -37,7 +38,7 @@ const optionalText = z.string().max(256).refine((value) => !hasHiddenCharacter(v
 const requiredActionsField = z
   .array(
     z.string().superRefine((value, ctx) => {
-      if (!isRequiredAction(value)) ctx.addIssue({ code: 'custom', ...says('unknown_required_action', { value: value.slice(0, 64), values: REQUIRED_ACTIONS.join(', ') }) });
+      if (!isRequiredAction(value)) ctx.addIssue({ code: 'custom', ...says('unknown_required_action', { value: shortened(value, 64), values: REQUIRED_ACTIONS.join(', ') }) });
     }),
   )
   .max(REQUIRED_ACTIONS.length * 2)

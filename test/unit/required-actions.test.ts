@@ -56,6 +56,11 @@ describe('required actions: names, order, validation, profile flags', () => {
     expect(passwordSchema.safeParse({ password: 'x', temporary: 'yes' }).success).to.equal(false);
   });
 
+  it('an unknown action named in the refusal is cut to 64 units by whole characters: an emoji across the cut goes whole, never half of it', () => {
+    const refused = userUpdateSchema.safeParse({ required_actions: [`${'x'.repeat(63)}😀 and more`] });
+    expect(refused.error!.issues[0]!.message).to.equal(`"${'x'.repeat(63)}" is not a required action (one of update_password, verify_email, configure_totp, update_profile)`);
+  });
+
   it('the profile leaves out what means nothing for the user: update_password without a password, verify_email without an address', () => {
     const all = ['update_password', 'verify_email', 'configure_totp'];
     expect(profileOf(toUser(stored({ requiredActions: all }))).requiredActions).to.deep.equal(['update_password', 'verify_email', 'configure_totp']);
