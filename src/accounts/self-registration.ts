@@ -4,6 +4,7 @@ import type { EmailVerifications, PendingAccount, VerificationTicket } from './e
 import { DuplicateUserError } from './errors.ts';
 import type { PasswordHasher } from './hash-pool.ts';
 import { personalUsername } from './normalize.ts';
+import { shortened } from './shortened.ts';
 
 /** The mails registration sends besides the verification link (src/mail/mail-service.ts provides them). */
 export interface RegistrationMailer<L extends string> {
@@ -59,7 +60,8 @@ const displayName = (user: { username: string; name: string | null }) => (user.n
  */
 export function usernameCandidates(email: string): string[] {
   const local = email.slice(0, email.lastIndexOf('@')).normalize('NFKC');
-  const base = personalUsername(local.replace(/[^\p{L}\p{N}._-]+/gu, '-').replace(/^-+|-+$/g, '').slice(0, 40) || 'user');
+  // Shortened by whole characters: half of a letter outside the BMP would make no valid username.
+  const base = personalUsername(shortened(local.replace(/[^\p{L}\p{N}._-]+/gu, '-').replace(/^-+|-+$/g, ''), 40) || 'user');
   return [base, ...Array.from({ length: 5 }, () => `${base}-${randomInt(1000, 10_000)}`)];
 }
 

@@ -161,6 +161,10 @@ describe('users (real MongoDB-wire server)', () => {
   it('validates usernames, emails and the password policy (8 to 1024 characters)', async () => {
     expect(await rejection(h.accounts.createUser({ username: 'has@sign', password: 'long-enough' }))).to.be.instanceOf(InvalidUserError);
     expect(await rejection(h.accounts.createUser({ username: 'ok', email: 'not-an-email', password: 'long-enough' }))).to.be.instanceOf(InvalidUserError);
+    // Every path into createUser (admin API, CLI, bootstrap, registration, upstream sign-in) meets its own check of the name.
+    for (const username of ['service-account-billing', 'bob\u202Egnp.exe', 'x'.repeat(65), '']) {
+      expect(await rejection(h.accounts.createUser({ username, password: 'long-enough' })), JSON.stringify(username)).to.be.instanceOf(InvalidUserError).with.property('field', 'username');
+    }
     const short = await rejection(h.accounts.createUser({ username: 'shorty', password: '1234567' }));
     expect(short).to.be.instanceOf(PasswordPolicyError).with.property('rule', 'too_short');
     const long = await rejection(h.accounts.createUser({ username: 'longy', password: 'x'.repeat(1025) }));

@@ -1,5 +1,6 @@
 import { InvalidUserError, PasswordPolicyError } from '../../accounts/errors.ts';
 import { domainKey, emailKey, hasHiddenCharacter, validEmail } from '../../accounts/normalize.ts';
+import { shortened } from '../../accounts/shortened.ts';
 import { checkPassword, type PasswordPolicy } from '../../accounts/password-policy.ts';
 import { usernameCandidates } from '../../accounts/self-registration.ts';
 import { passwordRequirements, unmetRequirements } from '../password-rules.ts';
@@ -124,7 +125,8 @@ export function registration(deps: RegistrationDeps): RegistrationPart {
       const register = deps.register;
       // On without SMTP: the page says registration is not available.
       if (register === undefined) return page(step, { name: '', email: '', signInHref: back }, domains).then(() => false);
-      const name = (form.name ?? '').trim().slice(0, 256);
+      // By whole characters: an emoji at the boundary is not split into a lone surrogate.
+      const name = shortened((form.name ?? '').trim(), 256).trim();
       const email = (form.email ?? '').trim().normalize('NFKC');
       const password = form.password ?? '';
       const error = formError(step, name, email, password, form.confirm ?? '', domains, await deps.policy());
