@@ -1,7 +1,7 @@
 // The pages people expect from a sign-in service (issue 13 item 7), in every language, in light
 // and dark mode: each one screenshotted (test-artifacts/screenshots/expected-*.png) and audited
 // with axe-core (no violations of any impact), under the page CSP (no inline script).
-// One browser tab serves the whole file (freshTab: emptied where a test needs a new browser; the
+// One browser tab at a time serves the file (freshTab: a new context where a test needs a new browser; the
 // colour scheme emulated on it, the language picked with the pages' own switcher), and the
 // device pages are reached on one sign-in: the pages, audits and checks are each test's own.
 import { fileURLToPath } from 'node:url';
@@ -70,7 +70,7 @@ describe('pages people expect (every locale, light and dark, axe-clean)', functi
     return url.toString();
   }
 
-  /** The options of the file's one browser context (freshTab reuses it while they match). */
+  /** The options of the file's browser context (freshTab closes the last one and opens another). */
   const TAB = { viewport: { width: 900, height: 760 }, locale: 'en-US' } as const;
   let tab: BrowserContext | undefined;
 

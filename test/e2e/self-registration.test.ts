@@ -37,10 +37,10 @@ async function register(agent: UserAgent, interactionUrl: string, fields: Record
 }
 
 /**
- * The suite's one tab as a new browser set to `locale` would show the pages: freshTab (no cookie,
- * no storage; `previous` reused) asking for `locale` in Accept-Language, which is all the hosted
- * pages read of a browser's language. A new context per locale cost Chromium's browser process
- * more than the pages' own rendering.
+ * The suite's tab as a new browser set to `locale` would show the pages: freshTab (no cookie, no
+ * storage; `previous` closed) asking for `locale` in Accept-Language, which is all the hosted
+ * pages read of a browser's language. One at a time: contexts per locale side by side cost
+ * Chromium's browser process more than the pages' own rendering.
  */
 async function tabIn(browser: Browser, previous: BrowserContext | undefined, locale: string): Promise<{ context: BrowserContext; page: Page }> {
   const tab = await freshTab(browser, previous);

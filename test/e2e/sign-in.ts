@@ -96,7 +96,7 @@ export async function passkeyBrowser(app: oidc.Configuration, rp: RelyingPartySe
   return { ...watched, browser, authenticator, flow: codeFlow(watched.page, app, rp) };
 }
 
-/** freshTab() (a browser as the servers see a new one, reusing `previous` where it can), 900×900 unless told, and the code flow of `app` in it. */
+/** freshTab() (a browser as the servers see a new one; `previous` closed), 900×900 unless told, and the code flow of `app` in it. */
 export async function freshFlowPage(browser: Browser, previous: BrowserContext | undefined, app: oidc.Configuration, rp: RelyingPartyServer, options: BrowserContextOptions = {}) {
   const { context, page } = await freshTab(browser, previous, { viewport: { width: 900, height: 900 }, ...options });
   return { context, page, flow: codeFlow(page, app, rp) };
