@@ -1,5 +1,5 @@
 import { DuplicateUserError, InvalidUserError, UserNotFoundError } from './errors.ts';
-import { upsertValidated } from '../storage/validated-writes.ts';
+import { upsertValidated, validated } from '../storage/validated-writes.ts';
 import { documentLocks, lockKey, type DocumentLocks } from '../storage/document-locks.ts';
 import { isDuplicateKey } from '../storage/duplicate-key.ts';
 import { storedEmailKeys, storedUnder } from './email-key-migration.ts';
@@ -62,6 +62,14 @@ export interface UserAdmin {
   holderOfEmail(key: string): Promise<string | undefined>;
   /** Writes an exported user as is (same id, same hash); replaces one with the same id. */
   importOne(user: StoredUser): Promise<'created' | 'updated'>;
+  /**
+   * importOne over a stored user read before (`read`), written only while that user is still as read
+   * — its updatedAt, disabled flag, who disabled it and password hash —, else nothing is written:
+   * 'changed' (deleted since: 'changed' too). A Keycloak re-import decides from what it read (who
+   * disabled the user, which password is newer): an operator's disable between its read and its
+   * write would otherwise be overwritten (src/keycloak/apply-users.ts reads again and decides again).
+   */
+  importOneIfUnchanged(user: StoredUser, read: Pick<StoredUser, 'updatedAt' | 'disabled' | 'disabledBy' | 'passwordHash'>): Promise<'updated' | 'changed'>;
 }
 
 export function toUser(doc: StoredUser): User {
@@ -230,6 +238,26 @@ export function createUserAdmin({ users, signIns, now = () => new Date(), onChan
       }
       await onChange(user._id);
       return created ? 'created' : 'updated';
+    },
+
+    async importOneIfUnchanged(user, read) {
+      const asRead = {
+        _id: user._id,
+        updatedAt: read.updatedAt ?? null,
+        disabled: read.disabled === true ? true : { $ne: true },
+        disabledBy: read.disabledBy ?? { $exists: false },
+        passwordHash: read.passwordHash ?? null,
+      };
+      let written: boolean;
+      try {
+        written = await locked(user._id, async () => (await users.replaceOne(asRead, await validated(users, user)).exec()).matchedCount === 1);
+      } catch (error) {
+        if (isDuplicateKey(error)) throw new DuplicateUserError('username');
+        throw error;
+      }
+      if (!written) return 'changed';
+      await onChange(user._id);
+      return 'updated';
     },
   };
 }

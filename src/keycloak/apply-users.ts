@@ -8,7 +8,6 @@ import type { KeycloakImportServices } from './import-services.ts';
 import { GATEHOUSE_CLIENTS, ownedClient } from './client-ownership.ts';
 import type { DryRunUsers } from './dry-run-users.ts';
 import type { KeycloakReportBuilder } from './import-report.ts';
-import { NO_USABLE_PASSWORD } from './map-password.ts';
 import { ownString } from './own-string.ts';
 import type { KeycloakUsersPlan, PlannedUser } from './realm-import.ts';
 
@@ -47,57 +46,39 @@ export async function applyKeycloakUsers(
   const importedUsers = new Set<string>();
   const { realm } = report.report;
   for (const planned of plan.users) {
-    const existing = existingUsers.get(planned.user._id);
-    // Marked: a re-import of this realm may update it (importedFrom, src/accounts/user-model.ts).
-    let user: StoredUser = { ...planned.user, ...disabledState(planned.user.disabled, existing), importedFrom: { kind: 'keycloak', realm } };
-    if (existing !== undefined && !importedFromRealm(existing, planned, realm)) {
-      // The id is the `sub` apps know: a Gatehouse user's (or another realm's) is never taken over by an export naming it.
-      report.add('conflicts', { user: planned.user.username, reason: existing.importedFrom === undefined ? UNMARKED_HOLDER : 'id held by a user not imported from this realm: left as it is' });
+    let existing = existingUsers.get(planned.user._id);
+    let decision = decideUser(planned, existing, realm);
+    let duplicate = false;
+    if (!dryRun) {
+      // Written only while the user is as read; changed since (an operator's disable), read again and decided again.
+      for (let reads = 1; 'user' in decision; reads += 1) {
+        let written: 'created' | 'updated' | 'changed';
+        try {
+          written = existing === undefined ? await services.users.importOne(decision.user) : await services.users.importOneIfUnchanged(decision.user, existing);
+        } catch (error) {
+          if (!(error instanceof DuplicateUserError)) throw error;
+          duplicate = true;
+          break;
+        }
+        if (written !== 'changed') break;
+        existing = await services.users.storedById(planned.user._id);
+        decision = reads < MAX_READS ? decideUser(planned, existing, realm) : { conflict: CHANGED_MEANWHILE };
+      }
+    }
+    if (!('user' in decision)) {
+      report.add('conflicts', { user: planned.user.username, reason: decision.conflict });
       continue;
     }
-    if (existing !== undefined) {
-      const keep =
-        existing.passwordChangedAt !== null && existing.passwordChangedAt.getTime() >= planned.passwordSetAt.getTime() && existing.passwordHash !== user.passwordHash;
-      if (keep) report.add('passwordsKept', user.username);
-      if (user.disabled && !planned.user.disabled) report.add('disabledKept', user.username);
-      user = {
-        ...user,
-        passwordHash: keep ? existing.passwordHash : user.passwordHash,
-        passwordChangedAt: keep ? existing.passwordChangedAt : user.passwordChangedAt,
-        lastLoginAt: existing.lastLoginAt,
-        createdAt: existing.createdAt,
-        // A factor enrolled in Gatehouse since (an app, a passkey) keeps being asked for.
-        secondFactor: existing.secondFactor === true || user.secondFactor === true,
-      };
-      // Gatehouse's admin role (the console, the admin API) is given and taken in Gatehouse, under the
-      // last-admin guard: a re-import takes it from nobody, nor disables one who holds it.
-      if (existing.roles.includes(ADMIN_ROLE) && !existing.disabled && (!user.roles.includes(ADMIN_ROLE) || user.disabled)) {
-        report.addUnmapped({ kind: 'user', name: user.username, reason: "holds Gatehouse's admin role: the re-import leaves it, and the user enabled (take it away in the console or the admin API)" });
-        const { disabledBy: _by, ...enabled } = user;
-        user = { ...enabled, roles: [...new Set([...user.roles, ADMIN_ROLE])].sort(), disabled: false };
-      }
-      // A password chosen here since (kept) was the change a temporary Keycloak password asked for.
-      if (keep && user.requiredActions?.includes('update_password') === true) {
-        const { requiredActions: _all, ...rest } = user;
-        const left = user.requiredActions.filter((action) => action !== 'update_password');
-        user = left.length > 0 ? { ...rest, requiredActions: left } : rest;
-      }
-    }
+    const { user } = decision;
+    if (decision.passwordKept) report.add('passwordsKept', user.username);
+    if (decision.disabledKept) report.add('disabledKept', user.username);
+    if (decision.adminKept) report.addUnmapped({ kind: 'user', name: user.username, reason: "holds Gatehouse's admin role: the re-import leaves it, and the user enabled (take it away in the console or the admin API)" });
     if (planned.passwordAlgorithm !== undefined && user.passwordHash === planned.user.passwordHash) {
       const { passwordAlgorithms } = report.report;
       passwordAlgorithms[planned.passwordAlgorithm] = (passwordAlgorithms[planned.passwordAlgorithm] ?? 0) + 1;
     }
-    const conflict = () => report.add('conflicts', { user: user.username, reason: 'another Gatehouse user has this username or email' });
-    if (!dryRun) {
-      try {
-        await services.users.importOne(user);
-      } catch (error) {
-        if (!(error instanceof DuplicateUserError)) throw error;
-        conflict();
-        continue;
-      }
-    } else if (dryRunUsers !== undefined && !(await dryRunUsers.take(user, services.users))) {
-      conflict();
+    if (duplicate || (dryRunUsers !== undefined && !(await dryRunUsers.take(user, services.users)))) {
+      report.add('conflicts', { user: user.username, reason: 'another Gatehouse user has this username or email' });
       continue;
     }
     if (planned.totp !== undefined) {
@@ -120,6 +101,50 @@ export async function applyKeycloakUsers(
   await applyUpstreamLinks(services.upstream, plan.upstreamLinks, { dryRun, importedUsers }, report);
   await applyServiceAccounts(services.clients, plan, dryRun, report);
   dryRunUsers?.batchDone(importedUsers);
+}
+
+/** How often a user changed between the import's read and its write is read again before it is left as it is. */
+const MAX_READS = 3;
+
+/** Why a user that kept changing between the import's reads and its writes is left as it is. */
+const CHANGED_MEANWHILE = 'changed in Gatehouse while the import wrote it, each time it was read again: left as it is; import again';
+
+/** What a re-import writes of `planned` over `existing` (the stored user as read, if any), and what the report says of it — or why it may not. */
+type UserDecision =
+  | { readonly conflict: string }
+  | { readonly user: StoredUser; readonly passwordKept: boolean; readonly disabledKept: boolean; readonly adminKept: boolean };
+
+function decideUser(planned: PlannedUser, existing: StoredUser | undefined, realm: string): UserDecision {
+  // Marked: a re-import of this realm may update it (importedFrom, src/accounts/user-model.ts).
+  let user: StoredUser = { ...planned.user, ...disabledState(planned.user.disabled, existing), importedFrom: { kind: 'keycloak', realm } };
+  if (existing === undefined) return { user, passwordKept: false, disabledKept: false, adminKept: false };
+  // The id is the `sub` apps know: a Gatehouse user's (or another realm's) is never taken over by an export naming it.
+  if (!importedFromRealm(existing, planned, realm)) return { conflict: existing.importedFrom === undefined ? UNMARKED_HOLDER : 'id held by a user not imported from this realm: left as it is' };
+  const keep = existing.passwordChangedAt !== null && existing.passwordChangedAt.getTime() >= planned.passwordSetAt.getTime() && existing.passwordHash !== user.passwordHash;
+  const disabledKept = user.disabled && !planned.user.disabled;
+  user = {
+    ...user,
+    passwordHash: keep ? existing.passwordHash : user.passwordHash,
+    passwordChangedAt: keep ? existing.passwordChangedAt : user.passwordChangedAt,
+    lastLoginAt: existing.lastLoginAt,
+    createdAt: existing.createdAt,
+    // A factor enrolled in Gatehouse since (an app, a passkey) keeps being asked for.
+    secondFactor: existing.secondFactor === true || user.secondFactor === true,
+  };
+  // Gatehouse's admin role (the console, the admin API) is given and taken in Gatehouse, under the
+  // last-admin guard: a re-import takes it from nobody, nor disables one who holds it.
+  const adminKept = existing.roles.includes(ADMIN_ROLE) && !existing.disabled && (!user.roles.includes(ADMIN_ROLE) || user.disabled);
+  if (adminKept) {
+    const { disabledBy: _by, ...enabled } = user;
+    user = { ...enabled, roles: [...new Set([...user.roles, ADMIN_ROLE])].sort(), disabled: false };
+  }
+  // A password chosen here since (kept) was the change a temporary Keycloak password asked for.
+  if (keep && user.requiredActions?.includes('update_password') === true) {
+    const { requiredActions: _all, ...rest } = user;
+    const left = user.requiredActions.filter((action) => action !== 'update_password');
+    user = left.length > 0 ? { ...rest, requiredActions: left } : rest;
+  }
+  return { user, passwordKept: keep, disabledKept, adminKept };
 }
 
 /**
@@ -181,13 +206,17 @@ async function consentRefusal(clients: ClientRepository, clientId: string, dryRu
  * Whether a re-import of `realm` may update `existing`, the stored user holding the id of `planned`:
  * only a user this realm's import created. Users imported before the mark existed carry none; one
  * of them is taken as this realm's (and marked by the write) only when the stored password is still
- * the one a Keycloak import wrote and the export gives the same: a PBKDF2 hash (Gatehouse hashes
- * its own passwords with argon2id, and upgrades a PBKDF2 one at the next sign-in) or Keycloak's
- * no-usable-password marker, which nothing else writes. The export's own fields alone never decide.
+ * the one a Keycloak import wrote and the export gives the same PBKDF2 hash (Gatehouse hashes its
+ * own passwords with argon2id, and upgrades a PBKDF2 one at the next sign-in). The hash proves it: it
+ * is secret (salted; only the realm's own export, or a Gatehouse backup, holds it), so an export
+ * carrying it comes from whoever holds that user's credentials already. Not Keycloak's
+ * no-usable-password marker, though nothing else writes it: it is a constant, and the id is the
+ * `sub` every app sees — an export of any realm could name both and take the user over (its email
+ * replaced, then a password reset). The export's own fields alone never decide.
  */
 export function importedFromRealm(existing: StoredUser, planned: PlannedUser, realm: string): boolean {
   if (existing.importedFrom !== undefined) return existing.importedFrom.kind === 'keycloak' && existing.importedFrom.realm === realm;
   const stored = existing.passwordHash;
   if (stored === null || stored !== planned.user.passwordHash) return false;
-  return stored === NO_USABLE_PASSWORD || parsePbkdf2Hash(stored) !== undefined;
+  return parsePbkdf2Hash(stored) !== undefined;
 }

@@ -65,10 +65,15 @@ export interface MapUsersOptions {
   readonly where?: string;
 }
 
-/** A user's effective roles: the realm's default role, direct ones, and those of each group and its parents (composites expanded). */
-function effectiveRoles(raw: Json, defaultRole: string, { effective, groups }: RealmRoles, note: (reason: string) => void): Set<string> {
+/**
+ * A user's effective roles: the realm's default role, direct ones, and those of each group and its
+ * parents (composites expanded). `defaultRole` undefined: only the default role the export maps
+ * (direct), as for service accounts — Keycloak maps the default role to a new service account, an
+ * administrator may take it away, and the export lists what is left.
+ */
+function effectiveRoles(raw: Json, defaultRole: string | undefined, { effective, groups }: RealmRoles, note: (reason: string) => void): Set<string> {
   const given = new Set<string>();
-  effective({ realm: [defaultRole], client: {} }, given);
+  if (defaultRole !== undefined) effective({ realm: [defaultRole], client: {} }, given);
   effective(roleRef(raw.realmRoles, raw.clientRoles), given);
   for (const path of strings(raw.groups)) {
     let group = groups.get(path);
@@ -139,7 +144,8 @@ export function mapUsers(
     }
     if (identity === undefined) {
       // Not a user in Gatehouse: client_credentials tokens name the client, and carry these roles as its service_account_roles.
-      const accountRoles = [...effectiveRoles(raw, defaultRole, roles, () => undefined)].sort();
+      // The default role only as mapped: Keycloak 26 maps it to a new service account (addUser's default roles) and grants an imported one only its listed mappings.
+      const accountRoles = [...effectiveRoles(raw, undefined, roles, () => undefined)].sort();
       if (accountRoles.length > SERVICE_ACCOUNT_ROLES_MAX) {
         // The admin API's limit for service_account_roles: none of them rather than an arbitrary part.
         const reason = `${accountRoles.length} roles, more than the ${SERVICE_ACCOUNT_ROLES_MAX} a client's service_account_roles holds: not carried over (its client's service-account roles are left as they are); give the service account fewer roles in Keycloak and import again, or set them in Gatehouse (gatehouse clients update CLIENT --service-account-role ROLE …)`;

@@ -182,20 +182,30 @@ describe('Keycloak import: a re-import updates only the users its realm created'
     expect(await signsIn('gina', 'Argon2 password #1')).to.equal(true);
   });
 
-  it('without a password: an earlier import (no usable password) is taken as the realm’s; a Gatehouse user without one (passkey, upstream) is a conflict', async () => {
+  it('without a password: an earlier import (no usable password) is a conflict — nothing secret shows it is the realm’s —, and so is a Gatehouse user without one (passkey, upstream)', async () => {
+    // Keycloak's no-usable-password marker is a constant and the id is the `sub` every app sees: an
+    // export of any realm naming that id without a password proved nothing, yet took the user over
+    // (its email replaced, then "Forgot password?" to the new address). Deleted and imported again, it is the realm's.
     const erin = randomUUID();
-    const bare = (id: string, username: string) => ({ id, username, email: `${username}@example.com`, enabled: true, emailVerified: true });
+    const bare = (id: string, username: string, email = `${username}@example.com`) => ({ id, username, email, enabled: true, emailVerified: true });
     await importRealm(realm('alpha', [bare(erin, 'erin')]));
     const { importedFrom: _from, ...unmarked } = await stored(erin);
     await gatehouse.services.users.importOne(unmarked as StoredUser);
+    const before = await stored(erin);
     const created = await callAdmin(gatehouse.url, token, 'POST', '/users', { username: 'no-pass-pat', email: 'pat@example.com' });
     const pat = created.body.id as string;
     expect((await stored(pat)).passwordHash).to.equal(null);
-    const { body } = await importRealm(realm('alpha', [bare(erin, 'erin'), bare(pat, 'no-pass-pat')]));
-    expect(body.users.updated).to.deep.equal(['erin']);
-    expect(body.conflicts).to.deep.equal([{ user: 'no-pass-pat', reason: UNMARKED }]);
-    expect((await stored(erin)).importedFrom).to.deep.equal({ kind: 'keycloak', realm: 'alpha' });
+    for (const dryRun of [true, false]) {
+      const { body } = await importRealm(realm('hostile', [bare(erin, 'erin', 'mallory@example.net'), bare(pat, 'no-pass-pat')]), dryRun);
+      expect(body.users.updated, `dry run: ${dryRun}`).to.deep.equal([]);
+      expect(body.conflicts, `dry run: ${dryRun}`).to.deep.equal([{ user: 'erin', reason: UNMARKED }, { user: 'no-pass-pat', reason: UNMARKED }]);
+    }
+    expect(await stored(erin)).to.deep.equal(before);
     expect((await stored(pat)).importedFrom).to.equal(undefined);
+    expect((await callAdmin(gatehouse.url, token, 'DELETE', `/users/${erin}`)).status).to.equal(204);
+    const { body } = await importRealm(realm('alpha', [bare(erin, 'erin')]));
+    expect(body.users.created).to.deep.equal(['erin']);
+    expect((await stored(erin)).importedFrom).to.deep.equal({ kind: 'keycloak', realm: 'alpha' });
   });
 
   it("a re-import does not take Gatehouse's admin role from a user it owns, nor disable them", async () => {
