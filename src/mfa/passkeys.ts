@@ -9,6 +9,7 @@ import type {
 } from '@simplewebauthn/server';
 import { Schema, type Connection, type Model } from 'mongoose';
 import { userGone } from '../accounts/deleted-user-rows.ts';
+import { shortened } from '../accounts/shortened.ts';
 import { isDuplicateKey } from '../storage/duplicate-key.ts';
 import { documentLocks, lockKey, type DocumentLocks } from '../storage/document-locks.ts';
 import { EXPORT_BATCH } from '../storage/read-batches.ts';
@@ -173,6 +174,9 @@ const asJson = (value: unknown): unknown => {
   }
 };
 
+/** A passkey's name as stored: at most 64 UTF-16 units, cut by whole characters (never half an emoji); 'Passkey' when blank. */
+const storedName = (name: string): string => shortened(name.trim(), 64).trimEnd() || 'Passkey';
+
 export async function createPasskeys({ connection, issuer, rpName, now = () => new Date(), onEvent, locks = documentLocks(connection), preload = false, indexes = true }: PasskeysDeps): Promise<Passkeys> {
   if (preload) await webauthn();
   const report = (event: PasskeyEvent) => {
@@ -248,7 +252,7 @@ export async function createPasskeys({ connection, issuer, rpName, now = () => n
           publicKey: Buffer.from(credential.publicKey).toString('base64url'),
           counter: credential.counter,
           transports: credential.transports ?? [],
-          name: name.trim().slice(0, 64) || 'Passkey',
+          name: storedName(name),
           deviceType: credentialDeviceType,
           createdAt: now(),
           lastUsedAt: null,
@@ -316,7 +320,7 @@ export async function createPasskeys({ connection, issuer, rpName, now = () => n
     },
 
     async rename(userId, id, name) {
-      return (await locked(id, () => model.updateOne({ _id: id, userId }, { $set: { name: name.trim().slice(0, 64) || 'Passkey' } }).exec())).matchedCount === 1;
+      return (await locked(id, () => model.updateOne({ _id: id, userId }, { $set: { name: storedName(name) } }).exec())).matchedCount === 1;
     },
 
     async remove(userId, id) {

@@ -2,6 +2,7 @@ import type { Accounts, User } from '../accounts/accounts.ts';
 import { DuplicateUserError, InvalidUserError } from '../accounts/errors.ts';
 import { domainKey, emailKey, hasHiddenCharacter, personalUsername, validEmail } from '../accounts/normalize.ts';
 import { profileAttributesInput } from '../accounts/profile-attributes.ts';
+import { shortened } from '../accounts/shortened.ts';
 import type { UserAdmin } from '../accounts/user-admin.ts';
 import { ACCOUNT_CLIENT_ID } from '../clients/account-client.ts';
 import { ConflictError } from '../errors/gatehouse-error.ts';
@@ -124,19 +125,8 @@ interface NewAccountFields {
 const OPTIONAL_FIELDS = ['email', 'name', 'picture'] as const;
 const isOptional = (field: string): field is (typeof OPTIONAL_FIELDS)[number] => (OPTIONAL_FIELDS as readonly string[]).includes(field);
 
-/** A local name holds at most this many UTF-16 units (src/accounts/accounts.ts). */
+/** A local name holds at most this many UTF-16 units (src/accounts/accounts.ts); a longer one is cut by whole characters, trailing space dropped. */
 const NAME_MAX = 256;
-
-/** `value` cut to at most `max` UTF-16 units between characters (never half a surrogate pair), trailing space dropped. */
-function clipText(value: string, max: number): string {
-  if (value.length <= max) return value;
-  let cut = '';
-  for (const character of value) {
-    if (cut.length + character.length > max) break;
-    cut += character;
-  }
-  return cut.trimEnd();
-}
 
 /**
  * What a new account takes from the upstream profile, made storable: a name longer than a local
@@ -153,7 +143,7 @@ function newAccountFields(pending: PendingIdentity): NewAccountFields {
     }
   }
   // A control or invisible format character (a U+202E reverses what follows) is refused in every name someone picks: left out.
-  if (pending.name !== undefined && !hasHiddenCharacter(pending.name)) fields.name = clipText(pending.name, NAME_MAX);
+  if (pending.name !== undefined && !hasHiddenCharacter(pending.name)) fields.name = pending.name.length > NAME_MAX ? shortened(pending.name, NAME_MAX).trimEnd() : pending.name;
   if (pending.picture !== undefined && profileAttributesInput.picture.safeParse(pending.picture).success) fields.picture = pending.picture;
   return fields;
 }
@@ -213,12 +203,12 @@ export function upstreamLinking({ directory, accounts, users, audit }: UpstreamL
   }
 
   async function freeUsername(wanted: string | undefined, email: string | undefined, provider: string): Promise<string> {
-    const picked =
-      (wanted ?? email?.slice(0, email.indexOf('@')) ?? provider)
-        .normalize('NFKC')
-        .replace(/[^\p{L}\p{N}._-]+/gu, '-')
-        .replace(/^-+|-+$/g, '')
-        .slice(0, 48) || provider;
+    const allowed = (wanted ?? email?.slice(0, email.indexOf('@')) ?? provider)
+      .normalize('NFKC')
+      .replace(/[^\p{L}\p{N}._-]+/gu, '-')
+      .replace(/^-+|-+$/g, '');
+    // By whole characters: half of a letter outside the basic plane (𠮷) is no username.
+    const picked = shortened(allowed, 48) || provider;
     // Keycloak-shaped client_credentials tokens name their client `service-account-<client id>`
     // (src/oidc/keycloak-claims.ts), which apps tell a service by: no upstream account picks that name.
     const base = personalUsername(picked);

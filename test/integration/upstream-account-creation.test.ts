@@ -192,4 +192,28 @@ describe('upstream just-in-time accounts: overlong claims and a racing email (re
     // 256 UTF-16 units at most, cut between characters (never half an emoji), trailing space gone.
     expect(created?.name).to.equal(`${'Ñ'.repeat(200)} ${'😀'.repeat(27)}`);
   });
+
+  it('a name cut at 256 keeps an emoji sequence whole or leaves it out, never its first member with a dangling joiner', async () => {
+    // 👩‍💻 is three code points (👩, a zero-width joiner, 💻) and five UTF-16 units, across unit 256 here.
+    const name = `${'x'.repeat(252)} 👩\u200D💻`;
+    const pending = await pendingOf(plain, 'zwj-1', { preferred_username: 'zwjname', name });
+    const outcome = await linking().createFromPending(plain, pending, undefined);
+    expect(outcome.kind).to.equal('signed_in');
+    const created = await gatehouse.services.accounts.findById((outcome as { userId: string }).userId);
+    expect(created?.name).to.equal('x'.repeat(252));
+  });
+
+  it('an upstream username with a letter outside the basic plane across the 48-unit cut: the account is made, its username cut before the whole letter', async () => {
+    // 𠮷 (U+20BB7, as in 𠮷野家) is a letter the username rule accepts, two UTF-16 units: units 48 and 49 here.
+    for (const [subject, wanted, expected] of [
+      ['astral-1', `${'y'.repeat(47)}𠮷𠮷`, 'y'.repeat(47)],
+      ['astral-2', `${'z'.repeat(46)}𠮷𠮷`, `${'z'.repeat(46)}𠮷`], // the control: one whole letter fits
+    ] as const) {
+      const pending = await pendingOf(plain, subject, { preferred_username: wanted, name: 'Astral' });
+      const outcome = await linking().createFromPending(plain, pending, undefined);
+      expect(outcome.kind, subject).to.equal('signed_in');
+      const created = await gatehouse.services.accounts.findById((outcome as { userId: string }).userId);
+      expect(created?.username, subject).to.equal(expected);
+    }
+  });
 });
