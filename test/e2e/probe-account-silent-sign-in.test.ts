@@ -71,7 +71,7 @@ describe('probe: the account page signs in silently only with a live session of 
     await tab.fill('#password', PASSWORD);
     await tab.click('button.primary');
     await tab.locator('header .user').waitFor();
-    await tab.close();
+    return tab;
   };
   /** A new tab's visit to `url`: the sign-in page it ends on, the silent tries it made, whether it holds tokens, any alert. */
   const visit = async (context: BrowserContext, url = accountUrl) => {
@@ -88,12 +88,20 @@ describe('probe: the account page signs in silently only with a live session of 
   it('a user disabled since signing in: one silent try, then the sign-in page, no tokens, no alert', async () => {
     const user = await newUser('soon-disabled');
     const context = await newContext();
-    await signedIn(context, user.username);
+    const signedInTab = await signedIn(context, user.username);
     expect((await callAdmin(gatehouse.url, token, 'POST', `/users/${user.id}/disable`)).status).to.be.oneOf([200, 204]);
     const { prompts, alerts, tokens } = await visit(context);
     expect(prompts).to.deep.equal(['none']);
     expect(alerts).to.deep.equal([]);
     expect(tokens).to.equal(null);
+    // The tab that signed in, reloaded: its tokens refused, they go; one silent try, then the sign-in page.
+    const again = authorizationPrompts(signedInTab);
+    current = signedInTab;
+    await signedInTab.reload();
+    await signedInTab.getByRole('button', { name: 'Sign in' }).waitFor();
+    expect(again).to.deep.equal(['none']);
+    expect(await signedInTab.getByRole('alert').count()).to.equal(0);
+    expect(await signedInTab.evaluate(() => sessionStorage.getItem('gatehouse.account.tokens'))).to.equal(null);
   });
 
   it('a session past GATEHOUSE_SESSION_TTL: one silent try, then the sign-in page, no tokens, no alert', async () => {
