@@ -5,6 +5,7 @@ import {
   PresetError,
   presetValues,
   upstreamCreateSchema,
+  upstreamProblems,
   upstreamUpdateSchema,
   type UpstreamSettings,
 } from '../upstream/spec.ts';
@@ -53,19 +54,10 @@ export function showUpstream(provider: UpstreamProvider, redirectUri: string, po
   };
 }
 
-/** The rules that span fields, for create and update alike; names the field. */
+/** The rules that span fields, for create and update alike (upstreamProblems): the first names the field. */
 function check(settings: UpstreamSettings, secrets: { hasSecret: boolean; hasKey: boolean }): void {
-  if (settings.kind === 'oidc') {
-    if (settings.issuer === null) throw invalid('issuer', 'issuer_required');
-    if (!settings.scopes.includes('openid')) throw invalid('scopes', 'openid_scope_required');
-  } else {
-    for (const field of ['authorization_endpoint', 'token_endpoint', 'userinfo_endpoint'] as const) {
-      if (settings[field] === null) throw invalid(field, 'required_for_oauth2');
-    }
-  }
-  const method = settings.token_endpoint_auth_method;
-  if (method === 'private_key_jwt' && !secrets.hasKey) throw invalid('private_key_jwk', 'private_key_required');
-  if ((method === 'client_secret_basic' || method === 'client_secret_post') && !secrets.hasSecret) throw invalid('client_secret', 'client_secret_required', { method });
+  const [problem] = upstreamProblems(settings, secrets);
+  if (problem !== undefined) throw invalid(problem.field, problem.code, problem.params);
 }
 
 export function upstreamOperations(services: GatehouseServices) {

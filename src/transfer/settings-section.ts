@@ -71,6 +71,8 @@ export async function planSettings(
     list: async () => [...(await directory.list()), ...names.map((name) => ({ name }))] as Awaited<ReturnType<LabelDirectory['list']>>,
   });
   const checks = settingsChecks({ roles: withFile(labels.roles, fileLabels.roles), groups: withFile(labels.groups, fileLabels.groups) });
+  // At the write the file's roles and groups are stored: checked again against what is, under the group's lock.
+  const atWrite = settingsChecks(labels);
   const problems: ErrorDetail[] = [];
   for (const store of runtime.groups) {
     const values = settings[store.group.id];
@@ -101,7 +103,10 @@ export async function planSettings(
     async apply(): Promise<SettingsOutcome> {
       const changed: string[] = [];
       for (const { store, patch } of plan) {
-        const change = await store.update(patch);
+        // A role or group deleted since the check above is refused (400 naming the setting), not written back (probe25).
+        const check = atWrite[store.group.id];
+        const at = (path: string) => `settings.${store.group.id}.${path}`;
+        const change = await store.update(patch, check === undefined ? undefined : async (written) => (await check(written as Record<string, unknown>)).map((problem) => ({ ...problem, path: at(problem.path) })));
         changed.push(...change.changed.map((name) => `${store.group.id}.${name}`));
       }
       return { changed, pinned };

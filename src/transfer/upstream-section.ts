@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { says } from '../errors/problems.ts';
 import type { UpstreamDirectory, UpstreamProvider } from '../upstream/directory.ts';
-import { claimMappingSchema, upstreamCreateSchema, upstreamUpdateSchema, UPSTREAM_KINDS } from '../upstream/spec.ts';
+import { claimMappingSchema, upstreamCreateSchema, upstreamProblems, upstreamUpdateSchema, UPSTREAM_KINDS } from '../upstream/spec.ts';
 import { date, importMark, type ConflictSink } from './sections.ts';
 
 /**
@@ -43,12 +43,10 @@ const providerEntry = z
     updated_at: date,
   })
   .superRefine((provider, ctx) => {
-    // Where a provider signs its users in: what the admin API requires of every provider.
-    if (provider.kind === 'oidc' && provider.issuer === null) ctx.addIssue({ code: 'custom', path: ['issuer'], ...says('issuer_required') });
-    if (provider.kind === 'oauth2') {
-      for (const field of ['authorization_endpoint', 'token_endpoint', 'userinfo_endpoint'] as const) {
-        if (provider[field] === null) ctx.addIssue({ code: 'custom', path: [field], ...says('required_for_oauth2') });
-      }
+    // What the admin API requires of every provider across its fields (probe25: a file's oidc
+    // provider without openid, or a secret method without its secret, was taken).
+    for (const { field, code, params } of upstreamProblems(provider, { hasSecret: provider.client_secret !== null, hasKey: provider.private_key_jwk !== null })) {
+      ctx.addIssue({ code: 'custom', path: [field], ...says(code, params) });
     }
   });
 

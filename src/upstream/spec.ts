@@ -203,6 +203,36 @@ export interface UpstreamSettings {
   readonly hide_on_login: boolean;
 }
 
+/** A rule spanning an upstream provider's fields that it breaks: the field, the problem and its values. */
+export interface UpstreamProblem {
+  readonly field: string;
+  readonly code: ProblemCode;
+  readonly params?: Readonly<Record<string, string>>;
+}
+
+type CrossFieldSettings = Pick<UpstreamSettings, 'kind' | 'issuer' | 'scopes' | 'authorization_endpoint' | 'token_endpoint' | 'userinfo_endpoint' | 'token_endpoint_auth_method'>;
+
+/**
+ * The rules that span an upstream provider's fields, one list for the admin API (create and
+ * update: the first problem is its 400) and `gatehouse import` (every problem, at its path): where
+ * it signs its users in, and the secret or key its token endpoint method needs.
+ */
+export function upstreamProblems(settings: CrossFieldSettings, secrets: { readonly hasSecret: boolean; readonly hasKey: boolean }): UpstreamProblem[] {
+  const problems: UpstreamProblem[] = [];
+  if (settings.kind === 'oidc') {
+    if (settings.issuer === null) problems.push({ field: 'issuer', code: 'issuer_required' });
+    if (!settings.scopes.includes('openid')) problems.push({ field: 'scopes', code: 'openid_scope_required' });
+  } else {
+    for (const field of ['authorization_endpoint', 'token_endpoint', 'userinfo_endpoint'] as const) {
+      if (settings[field] === null) problems.push({ field, code: 'required_for_oauth2' });
+    }
+  }
+  const method = settings.token_endpoint_auth_method;
+  if (method === 'private_key_jwt' && !secrets.hasKey) problems.push({ field: 'private_key_jwk', code: 'private_key_required' });
+  if ((method === 'client_secret_basic' || method === 'client_secret_post') && !secrets.hasSecret) problems.push({ field: 'client_secret', code: 'client_secret_required', params: { method } });
+  return problems;
+}
+
 type PresetValues = Partial<Omit<UpstreamSettings, 'claims'>> & { claims?: Partial<ClaimMapping> };
 
 /** The known values of a preset; what the operator sends wins over them. */
