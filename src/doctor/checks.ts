@@ -1,4 +1,5 @@
 import { createLocalJWKSet, jwtVerify, type JSONWebKeySet } from 'jose';
+import { shortened } from '../accounts/shortened.ts';
 
 /** One line of the report: what was checked, whether it passed, and what to do when it did not. */
 export interface Check {
@@ -122,9 +123,9 @@ export async function runDoctor(options: DoctorOptions): Promise<Check[]> {
   try {
     const response = await get(readinessUrl);
     const text = await response.text();
-    if (response.status === 200) add('readiness', 'ok', `${readinessUrl}: ${text.slice(0, 200)}`);
+    if (response.status === 200) add('readiness', 'ok', `${readinessUrl}: ${shortened(text, 200)}`);
     else if (response.status === 404) add('readiness', 'warn', `${readinessUrl} answered 404 (probes live at the public URL's path, not under /realms/<name>)`);
-    else add('readiness', 'fail', `${readinessUrl} answered ${response.status}: ${text.slice(0, 200)} (a store is down: check MONGODB_URI / REDIS_URL from the server)`);
+    else add('readiness', 'fail', `${readinessUrl} answered ${response.status}: ${shortened(text, 200)} (a store is down: check MONGODB_URI / REDIS_URL from the server)`);
   } catch (error) {
     add('readiness', 'fail', unreachable(readinessUrl, error));
   }
@@ -178,7 +179,7 @@ async function post(get: (url: string, init?: RequestInit) => Promise<Response>,
   try {
     body = text === '' ? {} : (JSON.parse(text) as Record<string, unknown>);
   } catch {
-    body = { error: 'not_json', error_description: text.slice(0, 200) };
+    body = { error: 'not_json', error_description: shortened(text, 200) };
   }
   return { status: response.status, body };
 }
@@ -206,7 +207,7 @@ async function tokenLife(client: TemporaryClient, at: Endpoints, add: (name: str
       issued.body.error === 'invalid_client'
         ? ': the server does not know the temporary client this command created — the CLI and the server use different databases (MONGODB_URI) or a different GATEHOUSE_SECRET'
         : '';
-    add('token', 'fail', `${at.tokenEndpoint} answered ${issued.status} ${JSON.stringify(issued.body).slice(0, 200)}${why}`);
+    add('token', 'fail', `${at.tokenEndpoint} answered ${issued.status} ${shortened(JSON.stringify(issued.body), 200)}${why}`);
     return;
   }
   add('token', 'ok', `client_credentials token from ${at.tokenEndpoint} (temporary client, removed afterwards)`);
@@ -226,14 +227,14 @@ async function tokenLife(client: TemporaryClient, at: Endpoints, add: (name: str
   else {
     const active = await at.post(at.introspection, { token }).catch(() => undefined);
     if (active?.status === 200 && active.body.active === true) add('introspection', 'ok', `${at.introspection}: active`);
-    else add('introspection', 'fail', `${at.introspection} answered ${active?.status ?? 'nothing'} ${JSON.stringify(active?.body ?? {}).slice(0, 200)} for a fresh token`);
+    else add('introspection', 'fail', `${at.introspection} answered ${active?.status ?? 'nothing'} ${shortened(JSON.stringify(active?.body ?? {}), 200)} for a fresh token`);
   }
 
   if (at.revocation === undefined) add('revocation', 'fail', 'discovery has no revocation_endpoint');
   else {
     const revoked = await at.post(at.revocation, { token }).catch(() => undefined);
     const after = revoked?.status === 200 && at.introspection !== undefined ? await at.post(at.introspection, { token }).catch(() => undefined) : undefined;
-    if (revoked?.status !== 200) add('revocation', 'fail', `${at.revocation} answered ${revoked?.status ?? 'nothing'} ${JSON.stringify(revoked?.body ?? {}).slice(0, 200)}`);
+    if (revoked?.status !== 200) add('revocation', 'fail', `${at.revocation} answered ${revoked?.status ?? 'nothing'} ${shortened(JSON.stringify(revoked?.body ?? {}), 200)}`);
     else if (after !== undefined && after.body.active !== false) add('revocation', 'fail', 'the revoked token still introspects as active');
     else add('revocation', 'ok', `${at.revocation}: revoked, then inactive at introspection`);
   }
