@@ -1,5 +1,6 @@
 import { InvalidUserError } from '../accounts/errors.ts';
 import { usernameKey, validEmail, validUsername } from '../accounts/normalize.ts';
+import { shortened } from '../accounts/shortened.ts';
 import { text, type Json } from './export-json.ts';
 
 /**
@@ -195,6 +196,6 @@ export function userIdentity(raw: Json, index: number, where = ''): UserIdentity
   let address: string | undefined;
   if (fieldProblem(() => (address = validEmail(raw.username as string).toLowerCase())) !== undefined || address === undefined) return refuse(problem);
   const local = address.slice(0, address.lastIndexOf('@')).normalize('NFKC');
-  const base = local.replace(/[^\p{L}\p{N}._-]+/gu, '-').replace(/^-+|-+$/g, '').slice(0, 60) || 'user';
+  const base = shortened(local.replace(/[^\p{L}\p{N}._-]+/gu, '-').replace(/^-+|-+$/g, ''), 60) || 'user';
   return { ok: true, id: raw.id, username: '', email: email ?? address, givenName, familyName, ...notes, address: { id: raw.id, login: raw.username, address, base } };
 }
