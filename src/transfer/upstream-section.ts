@@ -44,8 +44,11 @@ const providerEntry = z
   })
   .superRefine((provider, ctx) => {
     // What the admin API requires of every provider across its fields (probe25: a file's oidc
-    // provider without openid, or a secret method without its secret, was taken).
-    for (const { field, code, params } of upstreamProblems(provider, { hasSecret: provider.client_secret !== null, hasKey: provider.private_key_jwk !== null })) {
+    // provider without openid, or an enabled one without the secret or key its method needs, was
+    // taken). A disabled one may lack them: a Keycloak import makes it so when the realm's export
+    // masks the secret (its operator gives it one, then enables it), and its backup must restore.
+    const secretsOptional = !provider.enabled;
+    for (const { field, code, params } of upstreamProblems(provider, { hasSecret: secretsOptional || provider.client_secret !== null, hasKey: secretsOptional || provider.private_key_jwk !== null })) {
       ctx.addIssue({ code: 'custom', path: [field], ...says(code, params) });
     }
   });

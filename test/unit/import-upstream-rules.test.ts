@@ -62,7 +62,12 @@ describe('gatehouse import: an upstream provider is held to the admin API’s ru
     expect(refusal({ scopes: ['email'] })).to.deep.equal(['upstream_providers.0.scopes: openid_scope_required']);
   });
 
-  it('refuses a secret method without a secret, and private_key_jwt without a key', () => {
+  it('takes a disabled provider without its secret or key (what a Keycloak import of a masked secret makes)', () => {
+    expect(refusal({ enabled: false, client_secret: null })).to.deep.equal([]);
+    expect(refusal({ enabled: false, token_endpoint_auth_method: 'private_key_jwt', client_secret: null })).to.deep.equal([]);
+  });
+
+  it('refuses an enabled provider with a secret method without a secret, and private_key_jwt without a key', () => {
     expect(refusal({ client_secret: null })).to.deep.equal(['upstream_providers.0.client_secret: client_secret_required']);
     expect(refusal({ token_endpoint_auth_method: 'client_secret_post', client_secret: null })).to.deep.equal(['upstream_providers.0.client_secret: client_secret_required']);
     expect(refusal({ token_endpoint_auth_method: 'private_key_jwt', client_secret: null })).to.deep.equal(['upstream_providers.0.private_key_jwk: private_key_required']);
