@@ -5,6 +5,7 @@ import { SCOPE_LIST, SCOPE_TOKEN } from '../apis/scope-syntax.ts';
 import { APPLICATION_TYPES, isRedirectUriShape, REDIRECT_URI_PATTERN } from './redirect-uris.ts';
 import { hasHiddenCharacter } from '../accounts/normalize.ts';
 import { ADMIN_ROLE } from '../roles/admin-role.ts';
+import { LABEL_NAME_MAX } from '../roles/label-name.ts';
 
 /**
  * The algorithms a client may have its userinfo signed with (userinfo_signed_response_alg): the
@@ -13,8 +14,7 @@ import { ADMIN_ROLE } from '../roles/admin-role.ts';
 export const USERINFO_SIGNING_ALGS = ['RS256', 'ES256'] as const;
 
 /** The claim shapes a client's tokens can take (gatehouse: as each API says; keycloak: Keycloak's, for every token of the client). */
-/** Most characters of a role name (as src/operations/users.ts and labels.ts take them), and most service-account roles of a client (a Keycloak import keeps to both). */
-export const LABEL_NAME_MAX = 128;
+/** Most service-account roles of a client (a Keycloak import keeps to it; a role name's most characters: LABEL_NAME_MAX). */
 export const SERVICE_ACCOUNT_ROLES_MAX = 100;
 export const CLIENT_TOKEN_CLAIMS = ['gatehouse', 'keycloak'] as const;
 

@@ -1,8 +1,8 @@
 import { BUILTIN_CLIENTS } from './map-client.ts';
 import { isObject, list, strings, text, type Json, type UnmappedItem } from './export-json.ts';
 import { ADMIN_ROLE } from '../oidc/admin-scope.ts';
-import { HIDDEN_CHARACTER, hasHiddenCharacter } from '../accounts/normalize.ts';
-import { LABEL_NAME_MAX } from '../clients/spec.ts';
+import { HIDDEN_CHARACTER } from '../accounts/normalize.ts';
+import { LABEL_NAME_MAX, labelNameProblems } from '../roles/label-name.ts';
 
 /**
  * Keycloak roles and groups as Gatehouse labels. Realm roles keep their names; client roles
@@ -14,19 +14,30 @@ import { LABEL_NAME_MAX } from '../clients/spec.ts';
 const BUILTIN_REALM_ROLES = new Set(['offline_access', 'uma_authorization']);
 
 /**
- * Why the admin API would refuse `label` as a role name (src/operations/users.ts, src/clients/spec.ts
- * service_account_roles: 1-128 characters, no control or invisible format character — `admin\u200B`
- * reads as admin wherever it is shown, a U+202E reverses the text around it), or undefined.
+ * Why the admin API would refuse `label` as a role name (POST /roles: labelName, src/roles/label-name.ts
+ * — 1-128 characters, no whitespace, no control or invisible format character: `admin\u200B` reads as
+ * admin wherever it is shown, a U+202E reverses the text around it), or undefined. Keycloak takes
+ * `Order Manager`; a Gatehouse role of that name could not be created through the API.
  */
 function refusedRoleName(label: string): string | undefined {
-  if (hasHiddenCharacter(label)) return `holds a control or invisible format character (${visible(label)}): it would read as another role wherever it is shown; not created, and given to nobody (its composite's members still are). Rename it in Keycloak`;
-  if (label.length > LABEL_NAME_MAX) return `longer than ${LABEL_NAME_MAX} characters (Gatehouse's limit for a role name): not created, and given to nobody (its composite's members still are). Rename it in Keycloak`;
-  return undefined;
+  const rest = "not created, and given to nobody (its composite's members still are). Rename it in Keycloak";
+  switch (labelNameProblems(label)[0]) {
+    case 'hidden_character':
+      return `holds a control or invisible format character (${visible(label)}): it would read as another role wherever it is shown; ${rest}`;
+    case 'too_long':
+      return `longer than ${LABEL_NAME_MAX} characters (Gatehouse's limit for a role name): ${rest}`;
+    case 'empty':
+      return `an empty name: ${rest}`;
+    case 'whitespace':
+      return `holds whitespace (the admin API refuses it in a role's name): ${rest}, and in the apps that check it`;
+    default:
+      return undefined;
+  }
 }
 
 /**
- * Why the admin API would refuse a group's path as a group name (src/operations/labels.ts: no
- * whitespace, no control or invisible format character), or undefined. Keycloak takes `Sales Team`;
+ * Why the admin API would refuse a group's path as a group name (labelName, src/roles/label-name.ts:
+ * no whitespace, no control or invisible format character), or undefined. Keycloak takes `Sales Team`;
  * a Gatehouse group of that name could not be created through the API, and a hidden character makes
  * it read as another group. Not the API's 128 characters: a path holds every parent's name, and the
  * import keeps groups 100 levels deep (MAX_GROUP_DEPTH), as Keycloak's group-membership mapper
@@ -34,8 +45,9 @@ function refusedRoleName(label: string): string | undefined {
  */
 export function refusedGroupPath(path: string): string | undefined {
   const rest = 'not created, and no user is put in it; its members (and its subgroups\' members) keep the roles it gives. Rename it in Keycloak';
-  if (hasHiddenCharacter(path)) return `holds a control or invisible format character (${visible(path)}): it would read as another group wherever it is shown; ${rest}`;
-  if (/\s/u.test(path)) return `holds whitespace (Gatehouse's group names have none); ${rest}`;
+  const problems = labelNameProblems(path).filter((problem) => problem !== 'too_long');
+  if (problems[0] === 'hidden_character') return `holds a control or invisible format character (${visible(path)}): it would read as another group wherever it is shown; ${rest}`;
+  if (problems.length > 0) return `holds whitespace (Gatehouse's group names have none); ${rest}`;
   return undefined;
 }
 

@@ -1,13 +1,11 @@
 import { z } from 'zod';
-import { matching } from '../errors/zod-checks.ts';
 import type { Label, LabelDirectory } from '../roles/directory.ts';
 import type { AuditTrail } from '../observability/audit-trail.ts';
 import type { OperationContext } from './context.ts';
 import { notFound } from './errors.ts';
 import type { LastAdminGuard } from './last-admin.ts';
 import { ADMIN_ROLE } from '../oidc/admin-scope.ts';
-import { hasHiddenCharacter } from '../accounts/normalize.ts';
-import { says } from '../errors/problems.ts';
+import { labelName } from '../roles/label-name.ts';
 
 /** What else names a role or group, taken off when it is deleted (role-references.ts, group-references.ts); what, for the audit event. */
 export interface LabelReferences {
@@ -17,7 +15,7 @@ export interface LabelReferences {
 
 export const labelCreateSchema = z
   .object({
-    name: matching(z.string().trim().min(1).max(128), /^[^\s]+$/, 'no_spaces').refine((name) => !hasHiddenCharacter(name), says('hidden_character')),
+    name: labelName,
     description: z.string().max(1000).default(''),
   })
   .strict();

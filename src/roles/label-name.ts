@@ -1,0 +1,39 @@
+import { z } from 'zod';
+import { matching } from '../errors/zod-checks.ts';
+import { says } from '../errors/problems.ts';
+import { hasHiddenCharacter } from '../accounts/normalize.ts';
+
+/** Most characters of a role or group name. */
+export const LABEL_NAME_MAX = 128;
+
+/**
+ * The admin API's rule for the name of a role or group it creates (POST /admin/api/v1/roles and
+ * /groups, src/operations/labels.ts): 1-128 characters, no whitespace, no control or invisible
+ * format character (`admin\u200B` reads as admin wherever it is shown, a U+202E reverses the text
+ * around it). A Keycloak import holds the roles and groups it creates to it (labelNameProblems).
+ */
+export const labelName = matching(z.string().trim().min(1).max(LABEL_NAME_MAX), /^[^\s]+$/, 'no_spaces').refine((name) => !hasHiddenCharacter(name), says('hidden_character'));
+
+export type LabelNameProblem = 'hidden_character' | 'too_long' | 'empty' | 'whitespace';
+
+const GRAVEST_FIRST: readonly LabelNameProblem[] = ['hidden_character', 'too_long', 'empty', 'whitespace'];
+
+/**
+ * Why labelName does not take `name` as it stands, the gravest first (none: it does). Whitespace
+ * at its ends counts: the API would trim it and keep another name. `empty`: nothing but whitespace.
+ */
+export function labelNameProblems(name: string): LabelNameProblem[] {
+  const parsed = labelName.safeParse(name);
+  const found = new Set<LabelNameProblem>();
+  if (parsed.success && parsed.data !== name) found.add('whitespace');
+  for (const issue of parsed.error?.issues ?? []) {
+    if (issue.code === 'too_small') found.add('empty');
+    else if (issue.code === 'too_big') found.add('too_long');
+    else if (issue.code === 'custom') {
+      const code = (issue.params as { code?: unknown } | undefined)?.code;
+      if (code === 'hidden_character') found.add('hidden_character');
+      else if (code === 'no_spaces') found.add('whitespace');
+    }
+  }
+  return GRAVEST_FIRST.filter((problem) => found.has(problem));
+}
