@@ -70,6 +70,14 @@ export function defaultScopesAtAuthorization(isOpenIdScope: (scope: string) => b
  * would make the library refuse the refresh (invalid_scope), so it is left out, and the token
  * refreshes as before. A refresh that names no `scope` already gets all the token holds.
  *
+ * `openid` too, for a client with Keycloak's claims (`token_claims: keycloak`, as every client a
+ * Keycloak import creates; src/oidc/keycloak-refresh-scope.ts follows Keycloak's refresh for them
+ * likewise): Keycloak 26 keeps openid, and issues an ID token, at every refresh of a sign-in that
+ * asked for it, whatever the refresh names (DefaultClientSessionContext.getScopeString, and
+ * TokenManager.refreshAccessToken reading the client session's scope). The library drops it when
+ * the `scope` named leaves it out, as RFC 6749 §6 allows; other clients keep that. A token without
+ * openid (an OAuth-only sign-in) gets none.
+ *
  * Runs in the library's `rotateRefreshToken` hook (configuration.ts): the one call out of its
  * refresh grant after it has found the presented token (the storage's one read; its record is
  * `entities.RefreshToken`) and checked the named scopes against it, and before it reads `scope`
@@ -80,7 +88,8 @@ export function defaultScopesAtRefresh(isOpenIdScope: (scope: string) => boolean
     const { client, params, entities } = ctx.oidc;
     const held = entities.RefreshToken?.scopes;
     if (client === undefined || params === undefined || held === undefined || typeof params.scope !== 'string' || params.scope === '') return;
-    const defaults = defaultScopesOf(client, isOpenIdScope).filter((scope) => held.has(scope));
+    const openid = held.has('openid') && clientProperty(client, 'token_claims') === 'keycloak' ? ['openid'] : [];
+    const defaults = [...openid, ...defaultScopesOf(client, isOpenIdScope).filter((scope) => held.has(scope))];
     if (defaults.length === 0) return;
     params.scope = withDefaultScopes(params.scope, defaults);
   };

@@ -68,6 +68,23 @@ describe('refresh with a scope the refresh token lacks: Keycloak-shaped clients 
     expect(refreshed.id_token).to.be.a('string');
   });
 
+  it('a refresh naming held scopes but not openid keeps openid and the ID token, as Keycloak 26 does; another client narrows to what it names', async () => {
+    // Keycloak 26 adds openid back whenever the sign-in asked for it (DefaultClientSessionContext.getScopeString,
+    // and TokenManager.refreshAccessToken issues the ID token on the client session's scope, not the refresh's).
+    const keycloak = await tokensOf({ token_claims: 'keycloak' }, 'openid address');
+    const refreshed = await oidc.refreshTokenGrant(keycloak.config, keycloak.tokens.refresh_token!, { scope: 'address' });
+    expect(refreshed.scope?.split(' ').sort()).to.deep.equal(['address', 'email', 'openid', 'profile']);
+    expect(refreshed.id_token).to.be.a('string');
+    // The next refresh still holds openid: nothing was lost on the way.
+    const again = await oidc.refreshTokenGrant(keycloak.config, refreshed.refresh_token!);
+    expect(again.scope?.split(' ')).to.include('openid');
+    // Gatehouse's own claims: RFC 6749 §6 narrowing, openid dropped when not named.
+    const other = await tokensOf({}, 'openid profile');
+    const narrowed = await oidc.refreshTokenGrant(other.config, other.tokens.refresh_token!, { scope: 'profile' });
+    expect(narrowed.scope).to.equal('profile');
+    expect(narrowed.id_token).to.equal(undefined);
+  });
+
   it('another client: invalid_scope, as RFC 6749 §6 has it', async () => {
     const { config, tokens } = await tokensOf({});
     const refused = await oauthError(oidc.refreshTokenGrant(config, tokens.refresh_token!, { scope: 'openid profile phone' }));

@@ -77,4 +77,20 @@ describe('client default scopes (src/oidc/default-scopes.ts)', () => {
     expect(refresh(app, 'openid', undefined)).to.equal('openid');
     expect(refresh(undefined, 'openid', 'openid department')).to.equal('openid');
   });
+
+  it("a refresh naming held scopes but not openid: a client with Keycloak's claims keeps openid when the token held it (Keycloak 26), another client narrows", () => {
+    const keep = defaultScopesAtRefresh(known);
+    const refresh = (client: object, scope: string, held: string) => {
+      const params: { scope?: string | undefined } = { scope };
+      keep({ oidc: { client, params, entities: { RefreshToken: { scopes: new Set(held.split(' ')) } } } } as unknown as KoaContextWithOIDC);
+      return params.scope;
+    };
+    const keycloak = { token_claims: 'keycloak', scope: 'openid profile department', default_scopes: ['department'] };
+    expect(refresh(keycloak, 'profile', 'openid profile department')).to.equal('profile openid department');
+    expect(refresh({ token_claims: 'keycloak' }, 'profile', 'openid profile')).to.equal('profile openid');
+    // A token without openid (an OAuth-only sign-in) gets none.
+    expect(refresh({ token_claims: 'keycloak' }, 'profile', 'profile email')).to.equal('profile');
+    expect(refresh({ scope: 'openid profile department', default_scopes: ['department'] }, 'profile', 'openid profile department')).to.equal('profile department');
+    expect(refresh({ token_claims: 'gatehouse' }, 'profile', 'openid profile')).to.equal('profile');
+  });
 });
