@@ -132,6 +132,11 @@ describe('admin console (headless Chromium)', () => {
     await page.getByRole('button', { name: 'Rotate secret' }).click();
     const confirmRotation = page.getByRole('button', { name: 'Yes, replace the secret of Nightly reports now' });
     await confirmRotation.waitFor();
+    // The confirmation says what the grace period chosen means, read with its button.
+    const graceLine = page.getByTestId('rotate-grace');
+    expect(await graceLine.textContent()).to.equal('The old secret stops working at once: an app still using it is refused until it has the new one.');
+    expect(await graceLine.isVisible()).to.equal(true);
+    expect(await confirmRotation.getAttribute('aria-describedby')).to.equal(await graceLine.getAttribute('id'));
     expect(await page.getByTestId('client-secret').count()).to.equal(0);
     expect(await tokenStatus(deploy.issuer, clientId, secret)).to.equal(200);
     await confirmRotation.click();
@@ -143,6 +148,11 @@ describe('admin console (headless Chromium)', () => {
     // With a grace period the secret before keeps working, and the page says until when.
     await page.selectOption('#f-grace', '86400');
     await page.getByRole('button', { name: 'Rotate secret' }).click();
+    expect(await graceLine.textContent()).to.equal('The old secret keeps working for 1\u00a0day after the rotation.');
+    // Chosen again while the confirmation is open: it says the new one.
+    await page.selectOption('#f-grace', '604800');
+    expect(await graceLine.textContent()).to.equal('The old secret keeps working for 7\u00a0days after the rotation.');
+    await page.selectOption('#f-grace', '86400');
     await page.getByRole('button', { name: 'Yes, replace the secret of Nightly reports now' }).click();
     await page.getByText(/The previous secret is still accepted until/).waitFor();
     const third = (await page.getByTestId('client-secret').textContent())!;
