@@ -13,6 +13,6 @@ describe('probe: a long Keycloak display name is named in the report by whole ch
     mapRealmSettings({ realm: 'acme', displayName: `${'x'.repeat(39)}😀${'y'.repeat(60)}` }, unmapped);
     const names = unmapped.map((item) => item.name).filter((name) => name.startsWith('displayName '));
     expect(names).to.deep.equal([`displayName ${'x'.repeat(39)}…`]);
-    expect(names.some((name) => /[\ud800-\udfff]/.test(name.replace(/[\ud800-\udbff][\udc00-\udfff]/g, ''))), "a lone surrogate").to.equal(false);
+    expect(names.some((name) => /[\ud800-\udfff]/.test(name.replace(/[\ud800-\udbff][\udc00-\udfff]/g, ''))), 'a lone surrogate').to.equal(false);
   });
 });
