@@ -30,11 +30,13 @@ import { adminClient, callAdmin } from '../test/helpers/admin.ts';
 import { API, authorizationRequest, deployment, givePasskeyRecord, PASSWORD, REDIRECT_URI, relyingParty, seed } from '../test/helpers/e2e.ts';
 import { startInbox } from '../test/helpers/smtp-inbox.ts';
 
-const LOCALES = ['en', 'ru', 'zh-CN', 'ko'] as const;
+/** `--locale=ru,ko` limits the sweep to those languages (a sweep of all four takes long on a busy machine). */
+const chosenLocales = process.argv.slice(2).filter((arg) => arg.startsWith('--locale=')).flatMap((arg) => arg.slice('--locale='.length).split(','));
+const LOCALES = (['en', 'ru', 'zh-CN', 'ko'] as const).filter((locale) => chosenLocales.length === 0 || chosenLocales.includes(locale));
 const WIDTHS = [1280, 390] as const;
 const SCHEMES = ['light', 'dark'] as const;
 const OUT = join(process.cwd(), 'test-artifacts', 'screenshots', 'sweep');
-const only = process.argv.slice(2);
+const only = process.argv.slice(2).filter((arg) => !arg.startsWith('--locale='));
 
 /** Whether the sweep is asked for any page whose name starts with one of `prefixes` (a part of the sweep with none is skipped). */
 const wants = (...prefixes: string[]): boolean => only.length === 0 || only.some((wanted) => prefixes.some((prefix) => prefix.startsWith(wanted) || wanted.startsWith(prefix)));

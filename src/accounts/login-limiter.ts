@@ -6,6 +6,7 @@ import type { Logger } from '../observability/logger.ts';
 import { ensureExpiryIndex, startSweeper, type Sweeper, type SweepTarget } from '../storage/expiry.ts';
 import { documentLocks, lockKey as documentLockKey, type DocumentLocks } from '../storage/document-locks.ts';
 import { lockedSweep } from '../storage/locked-sweep.ts';
+import { keyComponent } from '../storage/key-component.ts';
 import { mongoFailureCounters, redisFailureCounters, type Counter } from './failure-counters.ts';
 import { mongoAttemptsInFlight } from './attempts-in-flight.ts';
 import { ATTEMPT, CLAIM_LOCK, ENDED, FAILED, READ_LOCKS, SUCCEEDED } from './login-limiter-scripts.ts';
@@ -146,7 +147,7 @@ export async function createLoginLimiter({
   }
   function keysOf(subject: string, ip: string): Key[] {
     const address = ipKey(ip);
-    const s = encodeURIComponent(subject);
+    const s = keyComponent(subject);
     return [
       { scope: 'account_ip', key: `${s}@${address}`, subject, ip: address },
       { scope: 'account', key: s, subject, ip: null },
@@ -369,7 +370,7 @@ export async function createLoginLimiter({
       ended(keys);
     },
     async unlock(subject) {
-      const s = encodeURIComponent(subject);
+      const s = keyComponent(subject);
       const pairs = await lockouts.find({ subject, scope: 'account_ip' }, { _id: 1 }).lean().exec();
       const pairKeys = pairs.map((row) => ({ scope: 'account_ip' as const, key: row._id.slice('account_ip:'.length) }));
       return lift([{ scope: 'account', key: s }, ...pairKeys]);

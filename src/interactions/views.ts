@@ -4,7 +4,7 @@ import { dirname, isAbsolute, join } from 'node:path';
 import ejs from 'ejs';
 import { LOCALES, loadMessages, negotiateLocale, translator, type Locale, type Messages, type Translate } from './i18n.ts';
 import { themeStylesheet } from './theme.ts';
-import { breakable, htmlSentence, isolated } from './breakable.ts';
+import { appName, breakable, htmlSentence, isolated } from './breakable.ts';
 
 /** What the operator configured (GATEHOUSE_BRAND_*, GATEHOUSE_SUPPORT_URL). */
 export interface Brand {
@@ -105,7 +105,7 @@ export function createViews({ directory, overrides, brand, paths = DEFAULT_PATHS
     async render(page, locale, model) {
       const t = translator(catalogs, locale);
       const sentence = (key: string, values: Readonly<Record<string, string>>): string => htmlSentence(t, key, values);
-      const data = { ...model, locale, t, brand, paths, breakable, isolated, sentence };
+      const data = { ...model, locale, t, brand, paths, appName, breakable, isolated, sentence };
       const body = await ejs.renderFile(isAbsolute(page) ? page : resolve(join('pages', `${page}.ejs`)), data, options);
       return ejs.renderFile(layoutPath, { ...data, body }, options);
     },

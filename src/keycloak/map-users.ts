@@ -15,8 +15,8 @@ import { addressUsernameNote, addressUsernames, userIdentity, validUsernameKeys,
 
 /**
  * Keycloak users as Gatehouse users: Keycloak's id stays their `sub` (tokens name the same
- * subject as before); effective roles (direct, from groups and their parents, composites, the
- * realm's default role); group paths; password hashes as Keycloak stored them; the first
+ * subject as before); effective roles (direct, from groups and their parents, composites: the
+ * realm's default role where the export maps it); group paths; password hashes as Keycloak stored them; the first
  * time-based OTP credential as their authenticator app (src/keycloak/otp-credential.ts);
  * attributes named after OpenID standard claims. Federated identities are mapped by
  * src/keycloak/map-identity-providers.ts.
@@ -66,14 +66,15 @@ export interface MapUsersOptions {
 }
 
 /**
- * A user's effective roles: the realm's default role, direct ones, and those of each group and its
- * parents (composites expanded). `defaultRole` undefined: only the default role the export maps
- * (direct), as for service accounts — Keycloak maps the default role to a new service account, an
- * administrator may take it away, and the export lists what is left.
+ * A user's effective roles: direct ones and those of each group and its parents (composites
+ * expanded). The realm's default role only where the export maps it (directly, through a group or a
+ * composite), as Keycloak 26's own import grants it: Keycloak maps the default role to every user and
+ * service account it creates (addUser's default roles), an administrator may take it away, and the
+ * export lists what is left; its import creates users without default roles and grants the listed
+ * mappings (DefaultExportImportManager.createUser: addUser(…, false, false)).
  */
-function effectiveRoles(raw: Json, defaultRole: string | undefined, { effective, groups }: RealmRoles, note: (reason: string) => void): Set<string> {
+function effectiveRoles(raw: Json, { effective, groups }: RealmRoles, note: (reason: string) => void): Set<string> {
   const given = new Set<string>();
-  if (defaultRole !== undefined) effective({ realm: [defaultRole], client: {} }, given);
   effective(roleRef(raw.realmRoles, raw.clientRoles), given);
   for (const path of strings(raw.groups)) {
     let group = groups.get(path);
@@ -108,7 +109,6 @@ function personal(identity: UserIdentity): UserIdentity {
  */
 export function mapUsers(
   document: Json,
-  realm: string,
   roles: RealmRoles,
   now: Date,
   unmapped: UnmappedItem[],
@@ -116,7 +116,6 @@ export function mapUsers(
   current: CurrentUsers,
   { pass, offset = 0, where = '', serviceAccounts = [] }: MapUsersOptions = { pass: 'all' },
 ): PlannedUser[] | MissingHolders {
-  const defaultRole = isObject(document.defaultRole) && typeof document.defaultRole.name === 'string' ? document.defaultRole.name : `default-roles-${realm.toLowerCase()}`;
   const users: PlannedUser[] = [];
   const exported = list(document.users);
   const identities = exported.map((raw, index) => {
@@ -144,8 +143,7 @@ export function mapUsers(
     }
     if (identity === undefined) {
       // Not a user in Gatehouse: client_credentials tokens name the client, and carry these roles as its service_account_roles.
-      // The default role only as mapped: Keycloak 26 maps it to a new service account (addUser's default roles) and grants an imported one only its listed mappings.
-      const accountRoles = [...effectiveRoles(raw, undefined, roles, () => undefined)].sort();
+        const accountRoles = [...effectiveRoles(raw, roles, () => undefined)].sort();
       if (accountRoles.length > SERVICE_ACCOUNT_ROLES_MAX) {
         // The admin API's limit for service_account_roles: none of them rather than an arbitrary part.
         const reason = `${accountRoles.length} roles, more than the ${SERVICE_ACCOUNT_ROLES_MAX} a client's service_account_roles holds: not carried over (its client's service-account roles are left as they are); give the service account fewer roles in Keycloak and import again, or set them in Gatehouse (gatehouse clients update CLIENT --service-account-role ROLE …)`;
@@ -171,7 +169,7 @@ export function mapUsers(
       return null;
     }) as [string | null, string | null];
     if (identity.address !== undefined && email !== null) note(addressUsernameNote(username, identity.address, email));
-    const userRoles = effectiveRoles(raw, defaultRole, roles, note);
+    const userRoles = effectiveRoles(raw, roles, note);
     // Refused paths (refusedGroupPath: reported with the realm) are no group here; their roles came above.
     const memberOf = strings(raw.groups).filter((path) => refusedGroupPath(path) === undefined);
     let passwordHash = NO_USABLE_PASSWORD;

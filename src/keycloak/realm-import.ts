@@ -179,7 +179,7 @@ export function planKeycloakRealm(document: unknown, now: Date = new Date()): { 
 
 /**
  * Keycloak gives every new user the realm's default role and default groups. The imported users
- * have them (mapUsers). The default role's roles (beyond Keycloak's own: offline_access,
+ * have what the export maps to them (mapUsers; Keycloak's own import grants no more). The default role's roles (beyond Keycloak's own: offline_access,
  * uma_authorization, the account client's) become the runtime setting default_roles, which every
  * user Gatehouse creates later gets (none beyond Keycloak's own: the setting is left alone);
  * Gatehouse has no default groups, which the report says.
@@ -219,11 +219,11 @@ export function planKeycloakUsers(
   current: CurrentUsers,
   options: { readonly pass: UserPass; readonly offset?: number; readonly where?: string } = { pass: 'all' },
 ): KeycloakUsersPlan | MissingHolders {
-  const document = { users, defaultRole: { name: context.defaultRole } };
+  const document = { users };
   const unmapped: UnmappedItem[] = [];
   const refusedUsers: RefusedUser[] = [];
   const accounts: PlannedServiceAccount[] = [];
-  const mapped = mapUsers(document, context.realm, roles, now, unmapped, refusedUsers, current, { ...options, serviceAccounts: accounts });
+  const mapped = mapUsers(document, roles, now, unmapped, refusedUsers, current, { ...options, serviceAccounts: accounts });
   if (!Array.isArray(mapped)) return mapped as MissingHolders;
   const imported = new Set(context.clients);
   const serviceAccounts = accounts.filter(({ username, clientId, roles: given }) => {

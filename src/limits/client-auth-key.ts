@@ -1,10 +1,11 @@
 import { decodeJwt } from 'jose';
 import { ipKey } from '../accounts/ip-key.ts';
 import { lastResults } from '../cache/last-results.ts';
+import { keyComponent } from '../storage/key-component.ts';
 
 type Params = Readonly<Record<string, unknown>> | undefined;
 
-const keyPart = (client: string | undefined) => (client === undefined ? '-' : encodeURIComponent(client));
+const keyPart = (client: string | undefined) => (client === undefined ? '-' : keyComponent(client));
 
 /** Not an HTTP Basic header: the client is looked for in the body. */
 const NOT_BASIC = null;

@@ -93,13 +93,13 @@ export type KeycloakSettingsOperations = Omit<RealmSettingsTarget, 'update'> & {
 };
 
 /**
- * Left out with the realm's settings, the default role's roles are still every imported user's
- * (mapUsers), but not default_roles: said, since users created later no longer get them as in Keycloak.
+ * Left out with the realm's settings, the default role's roles are still the imported users' it is
+ * mapped to (mapUsers), but not default_roles: said, since users created later no longer get them as in Keycloak.
  */
 function defaultRolesLeftOut(planned: PlannedRealmSettings): UnmappedItem[] {
   const defaults = planned.settings.find((one) => one.setting === 'default_roles');
   if (defaults === undefined || !Array.isArray(defaults.value) || defaults.value.length === 0) return [];
-  const reason = `the imported users have its roles (${defaults.value.join(', ')}); default_roles is left as it is (realm settings left out): users Gatehouse creates later get them only once it is set (PATCH /admin/api/v1/settings/sign-in, or import without --no-realm-settings)`;
+  const reason = `the imported users the export maps it to have its roles (${defaults.value.join(', ')}); default_roles is left as it is (realm settings left out): users Gatehouse creates later get them only once it is set (PATCH /admin/api/v1/settings/sign-in, or import without --no-realm-settings)`;
   return [{ kind: REALM_USERS_NOTE, name: defaults.keycloak, reason }];
 }
 

@@ -139,7 +139,7 @@ describe("Keycloak import carries the realm's settings over to the runtime setti
     expect(status, JSON.stringify(body)).to.equal(200);
     const note = (body.unmapped as Array<{ kind: string; name: string; reason: string }>).find((item) => item.name === 'defaultRole default-roles-policies');
     expect(note).to.deep.include({ kind: 'realm' });
-    expect(note!.reason).to.equal("the imported users have its roles (member); default_roles is left as it is (realm settings left out): users Gatehouse creates later get them only once it is set (PATCH /admin/api/v1/settings/sign-in, or import without --no-realm-settings)");
+    expect(note!.reason).to.equal("the imported users the export maps it to have its roles (member); default_roles is left as it is (realm settings left out): users Gatehouse creates later get them only once it is set (PATCH /admin/api/v1/settings/sign-in, or import without --no-realm-settings)");
     // With the settings, it is a setting change instead, not a note.
     const withSettings = await callAdmin(gatehouse.url, token, 'POST', '/import/keycloak?dry_run=true', realm);
     expect((withSettings.body.unmapped as Array<{ name: string }>).some((item) => item.name === 'defaultRole default-roles-policies')).to.equal(false);

@@ -200,11 +200,13 @@ export function facts(pairs: ReadonlyArray<readonly [string, Child]>): HTMLEleme
 }
 
 /** A button that asks once more before it acts (destructive operations). */
-export function confirmed(label: string, confirmLabel: string, action: () => void): HTMLElement {
+export function confirmed(label: string, confirmLabel: string, action: () => void, detail?: HTMLElement): HTMLElement {
   const row = h('div', { class: 'confirm', hidden: true });
-  const start = h('button', { type: 'button', class: 'danger', onclick: () => { row.hidden = false; (row.firstElementChild as HTMLElement | null)?.focus(); } }, label);
+  const start = h('button', { type: 'button', class: 'danger', onclick: () => { row.hidden = false; row.querySelector('button')?.focus(); } }, label);
+  // What the confirmation will do, said above its button and read with it (a client secret's grace period).
+  if (detail !== undefined) row.append(detail);
   row.append(
-    h('button', { type: 'button', class: 'danger', onclick: () => { row.hidden = true; action(); } }, confirmLabel),
+    h('button', { type: 'button', class: 'danger', 'aria-describedby': detail?.id, onclick: () => { row.hidden = true; action(); } }, confirmLabel),
     h('button', { type: 'button', class: 'secondary', onclick: () => { row.hidden = true; start.focus(); } }, t('confirm.cancel')),
   );
   return h('div', {}, start, row);
