@@ -22,6 +22,8 @@ const BUILTIN_REALM_ROLES = new Set(['offline_access', 'uma_authorization']);
 function refusedRoleName(label: string): string | undefined {
   const rest = "not created, and given to nobody (its composite's members still are). Rename it in Keycloak";
   switch (labelNameProblems(label)[0]) {
+    case 'lone_surrogate':
+      return `holds half of a character (a lone UTF-16 surrogate): ${rest}`;
     case 'hidden_character':
       return `holds a control or invisible format character (${visible(label)}): it would read as another role wherever it is shown; ${rest}`;
     case 'too_long':
@@ -46,6 +48,7 @@ function refusedRoleName(label: string): string | undefined {
 export function refusedGroupPath(path: string): string | undefined {
   const rest = 'not created, and no user is put in it; its members (and its subgroups\' members) keep the roles it gives. Rename it in Keycloak';
   const problems = labelNameProblems(path).filter((problem) => problem !== 'too_long');
+  if (problems[0] === 'lone_surrogate') return `holds half of a character (a lone UTF-16 surrogate); ${rest}`;
   if (problems[0] === 'hidden_character') return `holds a control or invisible format character (${visible(path)}): it would read as another group wherever it is shown; ${rest}`;
   if (problems.length > 0) return `holds whitespace (Gatehouse's group names have none); ${rest}`;
   return undefined;

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { matching } from '../errors/zod-checks.ts';
 import { says } from '../errors/problems.ts';
-import { hasHiddenCharacter } from '../accounts/normalize.ts';
+import { hasHiddenCharacter, hasLoneSurrogate } from '../accounts/normalize.ts';
 
 /** Most characters of a role or group name. */
 export const LABEL_NAME_MAX = 128;
@@ -10,13 +10,15 @@ export const LABEL_NAME_MAX = 128;
  * The admin API's rule for the name of a role or group it creates (POST /admin/api/v1/roles and
  * /groups, src/operations/labels.ts): 1-128 characters, no whitespace, no control or invisible
  * format character (`admin\u200B` reads as admin wherever it is shown, a U+202E reverses the text
- * around it). A Keycloak import holds the roles and groups it creates to it (labelNameProblems).
+ * around it), no half of a character (a lone UTF-16 surrogate). A Keycloak import holds the roles and groups it creates to it (labelNameProblems).
  */
-export const labelName = matching(z.string().trim().min(1).max(LABEL_NAME_MAX), /^[^\s]+$/, 'no_spaces').refine((name) => !hasHiddenCharacter(name), says('hidden_character'));
+export const labelName = matching(z.string().trim().min(1).max(LABEL_NAME_MAX), /^[^\s]+$/, 'no_spaces')
+  .refine((name) => !hasHiddenCharacter(name), says('hidden_character'))
+  .refine((name) => !hasLoneSurrogate(name), says('lone_surrogate'));
 
-export type LabelNameProblem = 'hidden_character' | 'too_long' | 'empty' | 'whitespace';
+export type LabelNameProblem = 'lone_surrogate' | 'hidden_character' | 'too_long' | 'empty' | 'whitespace';
 
-const GRAVEST_FIRST: readonly LabelNameProblem[] = ['hidden_character', 'too_long', 'empty', 'whitespace'];
+const GRAVEST_FIRST: readonly LabelNameProblem[] = ['lone_surrogate', 'hidden_character', 'too_long', 'empty', 'whitespace'];
 
 /**
  * Why labelName does not take `name` as it stands, the gravest first (none: it does). Whitespace
@@ -31,7 +33,7 @@ export function labelNameProblems(name: string): LabelNameProblem[] {
     else if (issue.code === 'too_big') found.add('too_long');
     else if (issue.code === 'custom') {
       const code = (issue.params as { code?: unknown } | undefined)?.code;
-      if (code === 'hidden_character') found.add('hidden_character');
+      if (code === 'hidden_character' || code === 'lone_surrogate') found.add(code);
       else if (code === 'no_spaces') found.add('whitespace');
     }
   }
