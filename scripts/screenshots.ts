@@ -17,10 +17,12 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Configuration as oidcConfig } from 'openid-client';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { DEFAULT_PASSWORD_POLICY } from '../src/accounts/password-policy.ts';
 import { CONSOLE_CLIENT_ID } from '../src/clients/console-client.ts';
 import { HOSTED_FORM_LIMIT } from '../src/interactions/body.ts';
 import { dataSize } from '../src/interactions/data-size.ts';
 import { languageLinks } from '../src/interactions/language.ts';
+import { passwordRequirements, unmetRequirements } from '../src/interactions/password-rules.ts';
 import { createViews, type PageModel } from '../src/interactions/views.ts';
 import type { Locale } from '../src/interactions/i18n.ts';
 import { totpCode } from '../src/mfa/totp.ts';
@@ -279,6 +281,8 @@ async function renderedStates(browser: Browser, issuer: string, locale: Locale):
     ['upstream-pending', 'login', { title: t('login.title'), clientName: 'Web App', login: '', remember: false, upstreamPending: { provider: 'Contoso Europe corporate directory (staff and contractors)', canCreate: true } }, 200],
     // Required actions (src/interactions/steps/required-actions.ts): a temporary password's change, with a refusal; the profile.
     ['required-password', 'required-password', { title: t('required_action.password_title'), minLength: 8, requirements: t('password_policy.requirements', { rules: t('password_policy.too_short', { n: '8' }) }), error: t('required_action.password_same') }, 400],
+    // A policy's numbers, each in the form it asks for (ru: 21 символа, 22 символов, одна цифра, 2 заглавных буквы; en: one digit).
+    ['policy-counts', 'required-password', { title: t('required_action.password_title'), minLength: 21, requirements: passwordRequirements(t, { ...DEFAULT_PASSWORD_POLICY, minLength: 21, maxLength: 22, digits: 1, uppercase: 2, special: 5, history: 21 }), error: unmetRequirements(t, [{ rule: 'too_short', limit: 21, message: '' }, { rule: 'uppercase', limit: 2, message: '' }]) }, 400],
     ['required-profile', 'required-profile', { title: t('required_action.profile_title'), givenName: 'Maximiliana', familyName: '', error: t('required_action.profile_missing') }, 400],
     ['upstream-continue', 'upstream-continue', { title: t('upstream.continue_title'), continueHref: '/interaction/sweep' }, 200],
     ['device-blocked', 'device-blocked', { title: t('device.too_many_title'), retryUrl: '/device' }, 429],

@@ -26,6 +26,12 @@ describe('template overrides', () => {
     expect(views.theme).to.contain('--primary: #0a7e3d');
   });
 
+  it("an operator's wording of a message replaces all its number forms, not only the plain one", () => {
+    const t = views.translate('en');
+    expect([1, 2].map((n) => t('password_policy.digits', { n: String(n) }, n))).to.deep.equal(['1 or more digits', '2 or more digits']);
+    expect(t('password_policy.lowercase', { n: '1' }, 1), 'the messages it does not set keep theirs').to.equal('at least one lowercase letter');
+  });
+
   it('refuses a template directory that does not exist', () => {
     expect(() => createViews({ directory: '.', overrides: '/nonexistent/views', brand })).to.throw(/GATEHOUSE_VIEWS_DIR/);
   });

@@ -2,7 +2,7 @@
 /// <reference lib="dom.iterable" />
 /** The console's DOM helpers and strings: the shared ones (browser-app/web) and its forms, tables and paging. */
 import { h, type Child } from '../../browser-app/web/dom.ts';
-import { dateTime, hasString, LOCALES, pickLocale, t, type Locale } from '../../browser-app/web/i18n.ts';
+import { dateTime, hasString, LOCALES, pickLocale, problemCount, t, type Locale } from '../../browser-app/web/i18n.ts';
 import { ApiError, type FieldDetail } from '../../browser-app/web/api.ts';
 
 export { card, h, notice, render } from '../../browser-app/web/dom.ts';
@@ -88,13 +88,13 @@ export const words = (value: FormDataEntryValue | null): string[] =>
  */
 export function problemMessage(detail: FieldDetail): string {
   const key = `problem.${detail.code ?? ''}`;
-  return detail.code !== undefined && hasString(key) ? t(key, detail.params ?? {}) : detail.message;
+  return detail.code !== undefined && hasString(key) ? t(key, detail.params ?? {}, problemCount(detail.params)) : detail.message;
 }
 
 /** An error without field details in the page's language: its problem code's string (a 404, a 409, a 503), else the generic text with its English message. */
 export function wholeProblem(error: unknown): string {
   const problem = error instanceof ApiError ? error.problem : undefined;
-  if (problem !== undefined && hasString(`problem.${problem.code}`)) return t(`problem.${problem.code}`, problem.params ?? {});
+  if (problem !== undefined && hasString(`problem.${problem.code}`)) return t(`problem.${problem.code}`, problem.params ?? {}, problemCount(problem.params));
   return t('error.generic', { message: error instanceof Error ? error.message : String(error) });
 }
 
