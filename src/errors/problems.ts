@@ -47,6 +47,7 @@ export const PROBLEMS = {
   already_in_use: 'already in use',
   nul_character: 'must not contain a NUL character',
   hidden_character: 'must not contain control characters or invisible formatting characters (such as a right-to-left override)',
+  lone_surrogate: 'must not contain half of a character (a lone UTF-16 surrogate): it cannot be stored, and would turn into �',
   invalid: 'is not valid',
 
   // Addresses.
@@ -155,6 +156,7 @@ export const PROBLEMS = {
   kind_required: 'is required (oidc or oauth2) unless a preset gives it',
   keycloak_realm_url: 'the keycloak preset needs the realm URL (https://kc.example.com/realms/<realm>)',
   upstream_exists: 'an upstream provider with alias {alias} already exists',
+  same_sign_in_name: 'is the same name to sign in with as {other} ({name}): two users cannot share one',
 
   // Settings.
   email_domain: 'must be an email domain such as example.com',
