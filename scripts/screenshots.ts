@@ -17,10 +17,12 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Configuration as oidcConfig } from 'openid-client';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { DEFAULT_PASSWORD_POLICY } from '../src/accounts/password-policy.ts';
 import { CONSOLE_CLIENT_ID } from '../src/clients/console-client.ts';
 import { HOSTED_FORM_LIMIT } from '../src/interactions/body.ts';
 import { dataSize } from '../src/interactions/data-size.ts';
 import { languageLinks } from '../src/interactions/language.ts';
+import { passwordRequirements, unmetRequirements } from '../src/interactions/password-rules.ts';
 import { createViews, type PageModel } from '../src/interactions/views.ts';
 import type { Locale } from '../src/interactions/i18n.ts';
 import { totpCode } from '../src/mfa/totp.ts';
@@ -30,11 +32,13 @@ import { adminClient, callAdmin } from '../test/helpers/admin.ts';
 import { API, authorizationRequest, deployment, givePasskeyRecord, PASSWORD, REDIRECT_URI, relyingParty, seed } from '../test/helpers/e2e.ts';
 import { startInbox } from '../test/helpers/smtp-inbox.ts';
 
-const LOCALES = ['en', 'ru', 'zh-CN', 'ko'] as const;
+/** `--locale=ru,ko` limits the sweep to those languages (a sweep of all four takes long on a busy machine). */
+const chosenLocales = process.argv.slice(2).filter((arg) => arg.startsWith('--locale=')).flatMap((arg) => arg.slice('--locale='.length).split(','));
+const LOCALES = (['en', 'ru', 'zh-CN', 'ko'] as const).filter((locale) => chosenLocales.length === 0 || chosenLocales.includes(locale));
 const WIDTHS = [1280, 390] as const;
 const SCHEMES = ['light', 'dark'] as const;
 const OUT = join(process.cwd(), 'test-artifacts', 'screenshots', 'sweep');
-const only = process.argv.slice(2);
+const only = process.argv.slice(2).filter((arg) => !arg.startsWith('--locale='));
 
 /** Whether the sweep is asked for any page whose name starts with one of `prefixes` (a part of the sweep with none is skipped). */
 const wants = (...prefixes: string[]): boolean => only.length === 0 || only.some((wanted) => prefixes.some((prefix) => prefix.startsWith(wanted) || wanted.startsWith(prefix)));
@@ -277,6 +281,8 @@ async function renderedStates(browser: Browser, issuer: string, locale: Locale):
     ['upstream-pending', 'login', { title: t('login.title'), clientName: 'Web App', login: '', remember: false, upstreamPending: { provider: 'Contoso Europe corporate directory (staff and contractors)', canCreate: true } }, 200],
     // Required actions (src/interactions/steps/required-actions.ts): a temporary password's change, with a refusal; the profile.
     ['required-password', 'required-password', { title: t('required_action.password_title'), minLength: 8, requirements: t('password_policy.requirements', { rules: t('password_policy.too_short', { n: '8' }) }), error: t('required_action.password_same') }, 400],
+    // A policy's numbers, each in the form it asks for (ru: 21 символа, 22 символов, одна цифра, 2 заглавных буквы; en: one digit).
+    ['policy-counts', 'required-password', { title: t('required_action.password_title'), minLength: 21, requirements: passwordRequirements(t, { ...DEFAULT_PASSWORD_POLICY, minLength: 21, maxLength: 22, digits: 1, uppercase: 2, special: 5, history: 21 }), error: unmetRequirements(t, [{ rule: 'too_short', limit: 21, message: '' }, { rule: 'uppercase', limit: 2, message: '' }]) }, 400],
     ['required-profile', 'required-profile', { title: t('required_action.profile_title'), givenName: 'Maximiliana', familyName: '', error: t('required_action.profile_missing') }, 400],
     ['upstream-continue', 'upstream-continue', { title: t('upstream.continue_title'), continueHref: '/interaction/sweep' }, 200],
     ['device-blocked', 'device-blocked', { title: t('device.too_many_title'), retryUrl: '/device' }, 429],

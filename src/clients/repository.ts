@@ -138,7 +138,8 @@ export interface ClientRepositoryDeps {
   readonly locks?: DocumentLocks;
 }
 
-const RESERVED_METADATA = ['client_id', 'client_secret'];
+// Also Gatehouse's own fields the Client adapter carries beside the metadata (providerMetadata): never metadata.
+const RESERVED_METADATA = ['client_id', 'client_secret', TOKENS_REVOKED_AT, PREVIOUS_CLIENT_SECRET, PREVIOUS_CLIENT_SECRET_UNTIL];
 
 /** The fields of a record without a previous secret (src/clients/previous-secret.ts). */
 const NO_PREVIOUS_SECRET = { previousSecretSealed: null, previousSecretExpiresAt: null } as const;

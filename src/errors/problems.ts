@@ -155,6 +155,7 @@ export const PROBLEMS = {
   kind_required: 'is required (oidc or oauth2) unless a preset gives it',
   keycloak_realm_url: 'the keycloak preset needs the realm URL (https://kc.example.com/realms/<realm>)',
   upstream_exists: 'an upstream provider with alias {alias} already exists',
+  same_sign_in_name: 'is the same name to sign in with as {other} ({name}): two users cannot share one',
 
   // Settings.
   email_domain: 'must be an email domain such as example.com',

@@ -19,6 +19,21 @@ export function isolated(text: string): string {
   return `<bdi>${breakable(text)}</bdi>`;
 }
 
+/** The longest hyphenated word of an app's name that appName() keeps whole: on a phone's card (about 20 em wide) it always fits a line. */
+const WHOLE_HYPHENATED = 20;
+
+/**
+ * An app's name in a page's lead, as isolated() makes it, with each hyphenated word of at most
+ * WHOLE_HYPHENATED characters kept whole (`<span class="nobr">`, white-space: nowrap): a browser
+ * breaks a line after any hyphen, and "Living-room TV" at the end of the Russian sign-in lead
+ * broke after "Living-" on a phone. A longer one breaks as any word does, never wider than the card.
+ * Templates: `<%- appName(clientName) %>`.
+ */
+export function appName(text: string): string {
+  const words = text.split(/(\s+)/).map((word) => (/[-\u2010]/.test(word) && [...word].length <= WHOLE_HYPHENATED ? `<span class="nobr">${breakable(word)}</span>` : breakable(word)));
+  return `<bdi>${words.join('')}</bdi>`;
+}
+
 /**
  * A translated sentence as HTML: the catalog's text escaped, each `{placeholder}` filled with
  * isolated(value). `translate` is the page's `t`, asked with the placeholders left in place.

@@ -85,7 +85,7 @@ export function passwordLinkSteps(router: Router, deps: PasswordLinkDeps, kind: 
       csrf: issueCsrfToken(ctx, csrfCookie, bindingOf(ctx, token)),
       minLength,
       requirements: passwordRequirements(t, policy),
-      error: error === undefined ? undefined : typeof error === 'string' ? t(error, { min: String(minLength) }) : error.text,
+      error: error === undefined ? undefined : typeof error === 'string' ? t(error, { min: String(minLength) }, minLength) : error.text,
     }, error === undefined ? 200 : 400);
   }
 

@@ -2,15 +2,9 @@ import type { PasswordRule, UnmetPasswordRule } from '../accounts/errors.ts';
 import type { PasswordPolicy } from '../accounts/password-policy.ts';
 import type { Translate } from './i18n.ts';
 
-/** One rule in the reader's language: `password_policy.<rule>` (`.one` for a count of 1 where a language needs it). */
+/** One rule in the reader's language: `password_policy.<rule>`, in the form its number asks for (`[one]`, `[few]`, `[=1]`, …). */
 function phrase(t: Translate, rule: PasswordRule, limit: number | undefined): string {
-  const n = String(limit ?? '');
-  if (limit === 1) {
-    const one = `password_policy.${rule}.one`;
-    const text = t(one, { n });
-    if (text !== one) return text;
-  }
-  return t(`password_policy.${rule}`, { n });
+  return t(`password_policy.${rule}`, { n: String(limit ?? '') }, limit);
 }
 
 const joined = (t: Translate, phrases: string[]) => phrases.join(t('password_policy.separator'));

@@ -2,9 +2,10 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, isAbsolute, join } from 'node:path';
 import ejs from 'ejs';
+import { variantOf } from '../browser-app/web/plural.ts';
 import { LOCALES, loadMessages, negotiateLocale, translator, type Locale, type Messages, type Translate } from './i18n.ts';
 import { themeStylesheet } from './theme.ts';
-import { breakable, htmlSentence, isolated } from './breakable.ts';
+import { appName, breakable, htmlSentence, isolated } from './breakable.ts';
 
 /** What the operator configured (GATEHOUSE_BRAND_*, GATEHOUSE_SUPPORT_URL). */
 export interface Brand {
@@ -63,6 +64,15 @@ export interface PagePaths {
   readonly assets: string;
 }
 
+/**
+ * The built-in strings without the number variants (`key[one]`) of the messages an override sets:
+ * an operator's own wording of a message replaces all its forms, not only the plain one.
+ */
+function withoutVariantsOf(builtIn: Messages, override: Messages): Messages {
+  const overridden = new Set(Object.keys(override).map((key) => variantOf(key)?.base ?? key));
+  return Object.fromEntries(Object.entries(builtIn).filter(([key]) => !overridden.has(variantOf(key)?.base ?? '')));
+}
+
 const DEFAULT_PATHS: PagePaths = { interaction: '/interaction', assets: '/assets' };
 
 /**
@@ -82,7 +92,7 @@ export function createViews({ directory, overrides, brand, paths = DEFAULT_PATHS
       const own = join(overrides, 'locales', `${locale}.json`);
       if (!existsSync(own)) continue;
       const extra = loadMessages(join(overrides, 'locales'), [locale]).get(locale) as Messages;
-      catalogs.set(locale, Object.freeze({ ...catalogs.get(locale), ...extra }));
+      catalogs.set(locale, Object.freeze({ ...withoutVariantsOf(catalogs.get(locale) ?? {}, extra), ...extra }));
     }
   }
   const layoutPath = resolve('layout.ejs');
@@ -105,7 +115,7 @@ export function createViews({ directory, overrides, brand, paths = DEFAULT_PATHS
     async render(page, locale, model) {
       const t = translator(catalogs, locale);
       const sentence = (key: string, values: Readonly<Record<string, string>>): string => htmlSentence(t, key, values);
-      const data = { ...model, locale, t, brand, paths, breakable, isolated, sentence };
+      const data = { ...model, locale, t, brand, paths, appName, breakable, isolated, sentence };
       const body = await ejs.renderFile(isAbsolute(page) ? page : resolve(join('pages', `${page}.ejs`)), data, options);
       return ejs.renderFile(layoutPath, { ...data, body }, options);
     },

@@ -5,6 +5,7 @@ import { otpGroup } from '../settings/otp.ts';
 import { passwordPolicyGroup } from '../settings/password-policy.ts';
 import { signInGroup } from '../settings/sign-in.ts';
 import { isObject, text, type Json, type UnmappedItem } from './export-json.ts';
+import { shortened } from '../accounts/shortened.ts';
 
 /**
  * A Keycloak realm's settings (Realm settings → Login, Security defenses → Brute force detection,
@@ -274,7 +275,7 @@ function mapDisplayName(document: Json, report: Note): string | undefined {
   const name = text(document.displayName)?.trim();
   if (name === undefined || name === '') return undefined;
   if (name.length > BRAND_NAME_MAX) {
-    report(`displayName ${name.slice(0, 40)}…`, `not applied: GATEHOUSE_BRAND_NAME, which Gatehouse's pages show where Keycloak's showed the realm's name, takes at most ${BRAND_NAME_MAX} characters`);
+    report(`displayName ${shortened(name, 40)}…`, `not applied: GATEHOUSE_BRAND_NAME, which Gatehouse's pages show where Keycloak's showed the realm's name, takes at most ${BRAND_NAME_MAX} characters`);
     return undefined;
   }
   return name;

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import type { StoredUser } from '../accounts/user-model.ts';
+import { noEmailKey, type StoredUser } from '../accounts/user-model.ts';
+import { emailKey, usernameKey } from '../accounts/normalize.ts';
 import { REQUIRED_ACTIONS } from '../accounts/required-actions.ts';
 import { SERVICE_ACCOUNT_PREFIX, usernameProblem } from '../config/username-rule.ts';
 import { storedProfileAttributes } from '../accounts/profile-attributes.ts';
@@ -74,9 +75,11 @@ const importSchema = z.object({
         .string()
         .refine((username) => usernameProblem(username) !== 'username_format', says('username_format'))
         .refine((username) => usernameProblem(username) !== 'username_reserved', says('username_reserved', { prefix: SERVICE_ACCOUNT_PREFIX })),
-      usernameKey: z.string(),
+      // Written by `gatehouse export`, not believed: the keys are made again from the name and address
+      // (an edited key would let one user sign in by another's name, or two share one name).
+      usernameKey: z.string().optional(),
       email: z.string().nullable(),
-      emailKey: z.string(),
+      emailKey: z.string().optional(),
       emailVerified: z.boolean(),
       givenName: z.string().nullable(),
       familyName: z.string().nullable(),
@@ -100,7 +103,25 @@ const importSchema = z.object({
       createdAt: date,
       updatedAt: date,
     }),
-  ),
+  )
+  // One name or address to sign in with is one user: the keys are made here from them (not taken
+  // from the file), and two users the file gives one key would meet the unique index half-way
+  // through the import. Refused before anything is written, naming both entries.
+  .superRefine((users, ctx) => {
+    const byName = new Map<string, number>();
+    const byEmail = new Map<string, number>();
+    users.forEach((user, index) => {
+      const name = usernameKey(user.username);
+      const sameName = byName.get(name);
+      if (sameName !== undefined) ctx.addIssue({ code: 'custom', path: [index, 'username'], ...says('same_sign_in_name', { other: `users.${sameName}.username`, name: user.username }) });
+      else byName.set(name, index);
+      if (user.email === null) return;
+      const address = emailKey(user.email);
+      const sameAddress = byEmail.get(address);
+      if (sameAddress !== undefined) ctx.addIssue({ code: 'custom', path: [index, 'email'], ...says('same_sign_in_name', { other: `users.${sameAddress}.email`, name: user.email }) });
+      else byEmail.set(address, index);
+    });
+  }),
   // Files written before second factors and consents were exported have none of these.
   issuer: z.string().optional(),
   recovery_code_key: z.string().optional(),
@@ -324,6 +345,8 @@ export async function importAll(services: GatehouseServices, document: unknown, 
     const { disabledBy, ...fields } = user;
     const stored: StoredUser = {
       ...fields,
+      usernameKey: usernameKey(user.username),
+      emailKey: user.email === null ? noEmailKey(user._id) : emailKey(user.email),
       // Who disabled the user means something only for a disabled one.
       ...(user.disabled && disabledBy !== undefined ? { disabledBy } : {}),
       secondFactor,

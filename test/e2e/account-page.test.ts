@@ -235,6 +235,17 @@ describe('account page (headless Chromium)', function () {
       await tab.goto(`${accountUrl}${query}`);
       await tab.getByRole('button', { name: 'Sign in' }).waitFor();
       expect(await tab.getByRole('alert').count(), 'login_required is no failure to report').to.equal(0);
+      // A card like the hosted pages': the operator's name over it, the heading, the sentence and one full-width button in it.
+      const card = await tab.evaluate(() => {
+        const box = document.querySelector('main .sign-in-card')?.getBoundingClientRect();
+        const button = document.querySelector('main .sign-in-card button')?.getBoundingClientRect();
+        return { product: document.querySelector('main > .product')?.textContent, heading: document.querySelector('main .sign-in-card h1')?.textContent, width: box?.width, centre: box === undefined ? undefined : box.left + box.width / 2, buttonWidth: button?.width };
+      });
+      expect(card).to.include({ product: 'Gatehouse', heading: 'Manage your account' });
+      expect(card.width, 'the hosted pages\' 26rem').to.equal(416);
+      expect(card.centre, 'in the middle').to.be.closeTo(640, 1);
+      expect(card.buttonWidth, 'the button across the card (its padding aside)').to.be.closeTo(416 - 2 * 28, 1);
+      expect(await seriousViolations(tab)).to.deep.equal([]);
       // Read from the page (it rewrites its address in the task that draws the button), not from tab.url(), which follows the browser's report of it.
       expect(await tab.evaluate(() => location.search), 'the error is gone from the address, the query that named the application is back').to.equal(query);
       expect(await tab.getByTestId('referrer').getAttribute('href')).to.equal(REDIRECT_URI);
@@ -320,6 +331,25 @@ describe('account page (headless Chromium)', function () {
       await page.getByText(accountString(locale, 'problem.new_password.password_too_short', { limit: 8 })).waitFor();
       await screenshot(page, `account-error-new-password-${locale}`);
     }
+    // A count in Russian takes the form its number asks for (21 символа, 22 символов): the policy's minimum set here.
+    const policy = gatehouse.services.runtimeSettings.passwordPolicy;
+    await page.selectOption('#language', 'ru');
+    await page.getByRole('heading', { name: accountString('ru', 'password.heading'), level: 2 }).waitFor();
+    try {
+      for (const [limit, words] of [[21, '21 символа'], [22, '22 символов']] as const) {
+        await policy.update({ password_min_length: limit });
+        await page.fill('#pw-current', PASSWORD);
+        await page.fill('#pw-new', 'short');
+        await page.fill('#pw-repeat', 'short');
+        await page.locator('form[aria-labelledby="password-heading"] button[type="submit"]').click();
+        await page.getByText(`Новый пароль слишком короткий: нужно не менее ${words}.`).waitFor();
+        if (limit === 21) await screenshot(page, 'account-error-new-password-ru-21');
+      }
+    } finally {
+      await policy.update({ password_min_length: null });
+    }
+    await page.selectOption('#language', 'en');
+    await page.getByRole('heading', { name: accountString('en', 'password.heading'), level: 2 }).waitFor();
     await page.fill('#pw-current', PASSWORD);
     await page.fill('#pw-new', NEW_PASSWORD);
     await page.fill('#pw-repeat', NEW_PASSWORD);

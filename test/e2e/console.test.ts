@@ -132,6 +132,11 @@ describe('admin console (headless Chromium)', () => {
     await page.getByRole('button', { name: 'Rotate secret' }).click();
     const confirmRotation = page.getByRole('button', { name: 'Yes, replace the secret of Nightly reports now' });
     await confirmRotation.waitFor();
+    // The confirmation says what the grace period chosen means, read with its button.
+    const graceLine = page.getByTestId('rotate-grace');
+    expect(await graceLine.textContent()).to.equal('The old secret stops working at once: an app still using it is refused until it has the new one.');
+    expect(await graceLine.isVisible()).to.equal(true);
+    expect(await confirmRotation.getAttribute('aria-describedby')).to.equal(await graceLine.getAttribute('id'));
     expect(await page.getByTestId('client-secret').count()).to.equal(0);
     expect(await tokenStatus(deploy.issuer, clientId, secret)).to.equal(200);
     await confirmRotation.click();
@@ -143,6 +148,11 @@ describe('admin console (headless Chromium)', () => {
     // With a grace period the secret before keeps working, and the page says until when.
     await page.selectOption('#f-grace', '86400');
     await page.getByRole('button', { name: 'Rotate secret' }).click();
+    expect(await graceLine.textContent()).to.equal('The old secret keeps working for 1\u00a0day after the rotation.');
+    // Chosen again while the confirmation is open: it says the new one.
+    await page.selectOption('#f-grace', '604800');
+    expect(await graceLine.textContent()).to.equal('The old secret keeps working for 7\u00a0days after the rotation.');
+    await page.selectOption('#f-grace', '86400');
     await page.getByRole('button', { name: 'Yes, replace the secret of Nightly reports now' }).click();
     await page.getByText(/The previous secret is still accepted until/).waitFor();
     const third = (await page.getByTestId('client-secret').textContent())!;
@@ -836,6 +846,75 @@ describe('admin console (headless Chromium)', () => {
     await page.keyboard.press('Tab');
     await page.keyboard.press('Enter');
     expect(await page.evaluate(() => document.activeElement?.textContent)).to.equal('Rotate keys');
+    await leave(page);
+  });
+
+  it('on a phone the sections are behind a menu button: it opens the list, a section navigates, Escape closes, all by keyboard too; at 1280 px the row as before', async function () {
+    this.timeout(120_000);
+    const page = await operatorPage({ width: 390 });
+    const menu = page.getByRole('button', { name: 'Menu', exact: true });
+    const nav = page.getByRole('navigation', { name: 'Console sections' });
+    const list = page.locator(`#${await menu.getAttribute('aria-controls')}`);
+    // Closed: the button and no section names (they wrapped to three or four rows of the header).
+    expect(await menu.getAttribute('aria-expanded')).to.equal('false');
+    expect(await list.isVisible(), 'the list, closed').to.equal(false);
+    expect(await nav.getByRole('link').count(), 'links on the screen, closed').to.equal(0);
+    const rows = await page.evaluate(() => {
+      const box = (selector: string) => document.querySelector(selector)!.getBoundingClientRect();
+      return { menuTop: box('.menu-toggle').top, brandBottom: box('.brand').bottom, headerHeight: box('header.bar').height, menuHeight: box('.menu-toggle').height, endHeight: box('.bar-end').height };
+    });
+    expect(rows.menuTop, 'the button under the brand').to.be.at.least(rows.brandBottom);
+    // Two rows: the brand with the language and sign-out, then the button (padding and the gap besides).
+    expect(rows.headerHeight, JSON.stringify(rows)).to.be.below(rows.menuHeight + rows.endHeight + 48);
+    // Opened with a click: every section, one a row, each whole on the screen.
+    await menu.click();
+    expect(await menu.getAttribute('aria-expanded')).to.equal('true');
+    await list.waitFor();
+    const links = nav.getByRole('link');
+    expect(await links.allTextContents()).to.deep.equal(['Dashboard', 'Users', 'Clients', 'APIs', 'Claim scopes', 'Sign-in providers', 'Roles and groups', 'Lockouts', 'Keys', 'Audit log', 'Settings']);
+    expect(await nav.locator('a[aria-current="page"]').textContent()).to.equal('Dashboard');
+    const boxes = await links.evaluateAll((elements) => elements.map((element) => element.getBoundingClientRect().toJSON() as DOMRect));
+    for (const [i, box] of boxes.entries()) {
+      expect(box.left, `link ${i}`).to.be.at.least(0);
+      expect(box.right, `link ${i}`).to.be.at.most(390);
+      expect(box.height, `link ${i}: a finger's height`).to.be.at.least(44);
+      if (i > 0) expect(box.top, `link ${i} under the one before`).to.be.at.least(boxes[i - 1]!.bottom - 1);
+    }
+    expect(await seriousViolations(page)).to.deep.equal([]);
+    await screenshot(page, 'console-390-menu-open');
+    // A section: its page, the list closed again.
+    await links.filter({ hasText: 'Keys' }).click();
+    await page.getByRole('heading', { name: 'Signing keys', level: 1 }).waitFor();
+    expect(await menu.getAttribute('aria-expanded')).to.equal('false');
+    expect(await list.isVisible()).to.equal(false);
+    expect(await nav.locator('a[aria-current="page"]').getAttribute('href')).to.equal('#/keys');
+
+    // Keyboard only: back from the page's heading to the button, Enter opens, Tab reaches the sections, Escape closes onto the button.
+    const focused = () => page.evaluate(() => document.activeElement?.textContent ?? '');
+    for (let i = 0; i < 10 && (await focused()) !== 'Menu'; i += 1) await page.keyboard.press('Shift+Tab');
+    expect(await focused()).to.equal('Menu');
+    await page.keyboard.press('Enter');
+    expect(await menu.getAttribute('aria-expanded')).to.equal('true');
+    await page.keyboard.press('Tab');
+    expect(await focused(), 'the first section next').to.equal('Dashboard');
+    await page.keyboard.press('Escape');
+    expect(await menu.getAttribute('aria-expanded')).to.equal('false');
+    expect(await focused(), 'Escape: back on the button').to.equal('Menu');
+    expect(await list.isVisible()).to.equal(false);
+    // Space opens it too; Tab to "Audit log" and Enter: its page, focus on its heading.
+    await page.keyboard.press('Space');
+    expect(await menu.getAttribute('aria-expanded')).to.equal('true');
+    for (let i = 0; i < 15 && (await focused()) !== 'Audit log'; i += 1) await page.keyboard.press('Tab');
+    expect(await focused()).to.equal('Audit log');
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'Audit log', level: 1 }).waitFor();
+    expect(await page.evaluate(() => document.activeElement?.tagName)).to.equal('H1');
+    expect(await menu.getAttribute('aria-expanded')).to.equal('false');
+
+    // At 1280 px: no button, the sections a row.
+    await resizeViewport(page, { width: 1280, height: 720 });
+    expect(await menu.isVisible(), 'the button at 1280 px').to.equal(false);
+    expect(await nav.getByRole('link').count()).to.equal(11);
     await leave(page);
   });
 

@@ -135,21 +135,35 @@ describe('password reset by email (openid-client, Chromium, a real SMTP server)'
     }
   }
 
-  it('refuses a new password that breaks the policy (history included) in the reader\'s language, without using up the link', async () => {
+  it('refuses a new password that breaks the policy (history included) in the reader\'s language, its numbers in the form each asks for, without using up the link', async () => {
     await withRememberedPassword(async (link) => {
       const agent = new UserAgent();
       agent.cookies.set('gatehouse.lang', 'ru');
       const page = await (await agent.request(link)).text();
-      expect(page).to.include('Требования: не менее 8 символов; не совпадает с адресом почты; не один из последних паролей (запоминается: 2).');
+      expect(page).to.include('Требования: не менее 8 символов; не совпадает с адресом почты; не совпадает ни с одним из 2 последних паролей.');
       const form = formsOf(page)[0]!;
       const action = new URL(form.action, link).toString();
       const current = await agent.postForm(action, { ...form.fields, password: NEW_PASSWORD, confirm: NEW_PASSWORD });
       expect(current.status).to.equal(400);
-      expect(await current.text()).to.include('Пароль не соответствует правилам: не один из последних паролей (запоминается: 2). Выберите другой.');
+      expect(await current.text()).to.include('Пароль не соответствует правилам: не совпадает ни с одним из 2 последних паролей. Выберите другой.');
       const again = formsOf(await (await agent.request(link)).text())[0];
       expect(again, 'the link still works').to.not.equal(undefined);
       const address = await agent.postForm(action, { ...again!.fields, password: email.toUpperCase(), confirm: email.toUpperCase() });
       expect(await address.text()).to.include('не совпадает с адресом почты');
+
+      // The policy's numbers in the form each asks for (21 символа, 22 символов, одна цифра, 2 цифр), set at runtime.
+      const policy = gatehouse.services.runtimeSettings.passwordPolicy;
+      try {
+        await policy.update({ password_min_length: 21, password_digits: 1 });
+        expect(await (await agent.request(link)).text()).to.include('Требования: не менее 21 символа; хотя бы одна цифра; не совпадает с адресом почты;');
+        await policy.update({ password_min_length: 22, password_digits: 2 });
+        const strict = formsOf(await (await agent.request(link)).text())[0]!;
+        const short = await agent.postForm(action, { ...strict.fields, password: 'short', confirm: 'short' });
+        expect(short.status).to.equal(400);
+        expect(await short.text()).to.include('Пароль не соответствует правилам: не менее 22 символов; не менее 2 цифр. Выберите другой.');
+      } finally {
+        await policy.update({ password_min_length: null, password_digits: null });
+      }
     });
   });
 

@@ -3,7 +3,7 @@ import { rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { usernameKey } from '../../src/accounts/normalize.ts';
+import { emailKey, usernameKey } from '../../src/accounts/normalize.ts';
 import { connectMongo } from '../../src/storage/mongo.ts';
 import { runCli } from '../helpers/process.ts';
 import { databaseForSuite, randomSecret, serviceUrls } from '../helpers/stores.ts';
@@ -17,7 +17,7 @@ function exportedUser(username: string) {
     _id: id,
     username,
     usernameKey: usernameKey(username),
-    email: null,
+    email: null as string | null,
     emailKey: `none:${id}`,
     emailVerified: false,
     givenName: null,
@@ -80,6 +80,56 @@ describe('gatehouse import: usernames checked as the admin API checks them (real
       expect(await usersHeld()).to.deep.equal([]);
     });
   }
+
+  const keysHeld = async () => {
+    const connection = await connectMongo({ uri: database.uri, timeoutMs: 5000 });
+    try {
+      return (await connection.db!.collection('users').find().toArray()).map(({ _id, username, usernameKey, emailKey }) => ({ _id, username, usernameKey, emailKey }));
+    } finally {
+      await connection.close();
+    }
+  };
+  afterEach(async () => {
+    const connection = await connectMongo({ uri: database.uri, timeoutMs: 5000 });
+    try {
+      await connection.db!.collection('users').deleteMany({});
+    } finally {
+      await connection.close();
+    }
+  });
+  const importingUsers = async (users: ReturnType<typeof exportedUser>[]) => {
+    writeFileSync(file, JSON.stringify({ format: 'gatehouse-export', version: 1, admin_audience: 'http://127.0.0.1:3999/admin/api/v1', apis: [], roles: [], groups: [], clients: [], users }), { mode: 0o600 });
+    return runCli(['import', '--input', file, '--json'], env());
+  };
+
+  it('the look-up keys are made from the name and address, not taken from the file: an edited usernameKey cannot sign alice in as bob', async () => {
+    const alice = { ...exportedUser('Alice'), usernameKey: 'bob', email: 'Alice@Example.COM', emailKey: 'bob@example.com' };
+    const carol = { ...exportedUser('carol'), emailKey: 'none:someone-else' };
+    const imported = await importingUsers([alice, carol]);
+    expect(imported.code, imported.stderr).to.equal(0);
+    const held = new Map((await keysHeld()).map((user) => [user.username, user]));
+    expect(held.get('Alice')).to.include({ usernameKey: usernameKey('Alice'), emailKey: emailKey('Alice@Example.COM') });
+    expect(held.get('carol')).to.include({ usernameKey: 'carol', emailKey: `none:${carol._id}` });
+  });
+
+  it('two users whose names are one name to sign in with (Dave, dave) are refused, not both imported under keys the file made different', async () => {
+    const upper = exportedUser('Dave');
+    const lower = { ...exportedUser('dave'), usernameKey: 'dave-2' };
+    const imported = await importingUsers([upper, lower]);
+    expect(imported.code, imported.stderr).to.equal(2);
+    expect(imported.stderr).to.include('users.1.username').and.include('users.0.username (dave)');
+    expect(imported.stderr, 'one line').to.not.include('    at ');
+    expect(await keysHeld(), 'nothing written').to.deep.equal([]);
+  });
+
+  it('two users with one address (told apart only by case) are refused before anything is written', async () => {
+    const first = { ...exportedUser('erin'), email: 'erin@example.com', emailKey: 'erin@example.com' };
+    const second = { ...exportedUser('erin2'), email: 'ERIN@Example.com', emailKey: 'erin-2@example.com' };
+    const imported = await importingUsers([first, second]);
+    expect(imported.code, imported.stderr).to.equal(2);
+    expect(imported.stderr).to.include('users.1.email').and.include('users.0.email');
+    expect(await keysHeld(), 'nothing written').to.deep.equal([]);
+  });
 
   it('usernames the admin API takes are imported (letters of any script, digits, ".", "_", "-")', async () => {
     const imported = await importing(['alice', 'Ωmega.team', '山田_太郎', 'service-accounts-team']);

@@ -26,6 +26,12 @@ describe('template overrides', () => {
     expect(views.theme).to.contain('--primary: #0a7e3d');
   });
 
+  it("an operator's wording of a message replaces all its number forms, not only the plain one", () => {
+    const t = views.translate('en');
+    expect([1, 2].map((n) => t('password_policy.digits', { n: String(n) }, n))).to.deep.equal(['1 or more digits', '2 or more digits']);
+    expect(t('password_policy.lowercase', { n: '1' }, 1), 'the messages it does not set keep theirs').to.equal('at least one lowercase letter');
+  });
+
   it('refuses a template directory that does not exist', () => {
     expect(() => createViews({ directory: '.', overrides: '/nonexistent/views', brand })).to.throw(/GATEHOUSE_VIEWS_DIR/);
   });
@@ -153,6 +159,31 @@ describe('names chosen by users and operators inside sentences', () => {
     const mail = await views.renderMail('password_changed', 'zh-CN', { name: override });
     expect(mail.html).to.include(`<bdi>${override}</bdi>`);
     expect(mail.text).not.to.include('<bdi>');
+  });
+});
+
+describe("an app's name in a page's lead", () => {
+  const views = createViews({ directory: fileURLToPath(new URL('../../views', import.meta.url)), brand });
+  const lead = (html: string) => /<p class="lead">(.*?)<\/p>/s.exec(html)![1]!;
+
+  // "Living-room TV" at the end of the Russian sign-in lead broke after "Living-" on a phone.
+  it('keeps a short hyphenated word of it whole on its line, on each page that names the app', async () => {
+    const pages = {
+      login: await views.render('login', 'ru', { title: 'x', uid: 'u', csrf: 'c', clientName: 'Living-room TV', login: '', remember: false }),
+      register: await views.render('register', 'ru', { title: 'x', uid: 'u', csrf: 'c', clientName: 'Living-room TV', available: true, name: '', email: '', domains: '', minLength: 8, signInHref: '/s' }),
+      consent: await views.render('consent', 'ru', { title: 'x', uid: 'u', csrf: 'c', client: { name: 'Living-room TV', links: [] }, account: { name: 'a', switchHref: '/s' }, scopes: [], claims: [], apis: [] }),
+      logout: await views.render('logout', 'ru', { title: 'x', action: '/a', fields: {}, clientName: 'Living-room TV' }),
+      deviceConfirm: await views.render('device-confirm', 'ru', { title: 'x', clientName: 'Living-room TV', userCode: 'BCDF-GHJK', action: '/a', fields: {} }),
+      deviceSuccess: await views.render('device-success', 'ru', { title: 'x', clientName: 'Living-room TV' }),
+    };
+    for (const [name, html] of Object.entries(pages)) expect(lead(html), name).to.include('<bdi><span class="nobr">Living-room</span> TV</bdi>');
+  });
+
+  it('lets a long one break as any word does (never wider than a phone), and leaves a name without hyphens as it was', async () => {
+    const long = lead(await views.render('login', 'ru', { title: 'x', uid: 'u', csrf: 'c', clientName: 'Procurement-and-supplier-relationship-portal', login: '', remember: false }));
+    expect(long).to.include('<bdi>Procurement-and-supplier-relationship-portal</bdi>').and.not.to.include('nobr');
+    const plain = lead(await views.render('login', 'ru', { title: 'x', uid: 'u', csrf: 'c', clientName: 'Payroll', login: '', remember: false }));
+    expect(plain).to.include('<bdi>Payroll</bdi>');
   });
 });
 

@@ -62,12 +62,19 @@ function shell(settings: AccountSettings, who: string | undefined): HTMLElement 
 function signInPage(settings: AccountSettings, failure?: string): void {
   const main = shell(settings, undefined);
   document.title = `${t('title')} · ${settings.brand}`;
+  // A card like the hosted pages' (the next page the button shows): the operator's name over it, one clear button.
+  main.classList.add('signed-out');
   render(
     main,
-    h('h1', {}, t('signIn.heading')),
-    failure === undefined ? null : h('div', { class: 'alert', role: 'alert' }, t('signIn.failed', { error: failure })),
-    h('p', {}, t('signIn.text')),
-    h('button', { type: 'button', onclick: () => void beginSignIn(settings, { locale: locale() }) }, t('signIn.button')),
+    h('p', { class: 'product' }, settings.brand),
+    h(
+      'section',
+      { class: 'sign-in-card', 'aria-labelledby': 'sign-in-heading' },
+      h('h1', { id: 'sign-in-heading' }, t('signIn.heading')),
+      failure === undefined ? null : h('div', { class: 'alert', role: 'alert' }, t('signIn.failed', { error: failure })),
+      h('p', { class: 'lead' }, t('signIn.text')),
+      h('button', { type: 'button', class: 'wide', onclick: () => void beginSignIn(settings, { locale: locale() }) }, t('signIn.button')),
+    ),
   );
 }
 

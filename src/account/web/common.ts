@@ -2,6 +2,7 @@
 import type { FieldDetail } from '../../browser-app/web/api.ts';
 import { ApiError, type AccountApi } from './api.ts';
 import { beginSignIn, type AccountSettings } from './auth.ts';
+import { problemCount } from '../../browser-app/web/i18n.ts';
 import { alertBox, h, hasString, locale, t } from './ui.ts';
 
 export { card } from './ui.ts';
@@ -23,25 +24,25 @@ function fieldName(path: string): string {
 /**
  * A field's problem in the reader's language, chosen by its code (the server's
  * src/errors/problems.ts), never by its English: the field's own sentence
- * (`problem.new_password.password_digits`, with a `.one` form where a count of one reads
- * better), else the code's (`problem.too_long`, which may name the field), else the field's
- * name and the API's English (a code this page does not know yet).
+ * (`problem.new_password.password_digits`, in the form its limit asks for: `[one]`, `[few]`, …),
+ * else the code's (`problem.too_long`, which may name the field), else the field's name and the
+ * API's English (a code this page does not know yet).
  */
 function fieldMessage(detail: FieldDetail): string {
   const field = fieldName(detail.path);
   if (detail.code === undefined) return t('problem.field', { field, message: detail.message });
   const values = { ...detail.params, field };
+  const count = problemCount(detail.params);
   const specific = `problem.${detail.path}.${detail.code}`;
-  if (detail.params?.limit === 1 && hasString(`${specific}.one`)) return t(`${specific}.one`, values);
-  if (hasString(specific)) return t(specific, values);
-  if (hasString(`problem.${detail.code}`)) return t(`problem.${detail.code}`, values);
+  if (hasString(specific)) return t(specific, values, count);
+  if (hasString(`problem.${detail.code}`)) return t(`problem.${detail.code}`, values, count);
   return t('problem.field', { field, message: detail.message });
 }
 
 /** An error as a whole (a 404, a 409, a 403) in the reader's language, by its code; else the generic text with the API's English. */
 function wholeMessage(error: unknown): string {
   const problem = error instanceof ApiError ? error.problem : undefined;
-  if (problem !== undefined && hasString(`problem.${problem.code}`)) return t(`problem.${problem.code}`, { ...problem.params });
+  if (problem !== undefined && hasString(`problem.${problem.code}`)) return t(`problem.${problem.code}`, { ...problem.params }, problemCount(problem.params));
   return t('error.generic', { message: error instanceof Error ? error.message : String(error) });
 }
 

@@ -44,7 +44,7 @@ function passwordCard(section: Section, hasPassword: boolean, again: (shown?: HT
     section.api.post<{ signed_out_sessions: number }>('/password', body).then(
       (result) => {
         form.reset();
-        status.replaceChildren(notice(result.signed_out_sessions > 0 ? t('password.changed.others', { count: String(result.signed_out_sessions) }) : t('password.changed')));
+        status.replaceChildren(notice(result.signed_out_sessions > 0 ? t('password.changed.others', { count: result.signed_out_sessions }, result.signed_out_sessions) : t('password.changed')));
       },
       (error: unknown) => status.replaceChildren(problem(section, error)),
     );
@@ -123,7 +123,7 @@ function codesStatusCard(section: Section, factors: Factors, again: (shown?: HTM
   return card(
     'recovery-heading',
     t('codes.heading'),
-    h('p', {}, t('codes.left', { count: String(factors.recovery_codes_left) })),
+    h('p', {}, t('codes.left', { count: factors.recovery_codes_left }, factors.recovery_codes_left)),
     h('p', { class: 'hint' }, t('codes.text')),
     confirmed(t('codes.regenerate'), t('codes.regenerate.confirm'), () =>
       void section.api.post<{ recovery_codes: string[] }>('/mfa/recovery-codes').then(

@@ -76,8 +76,8 @@ export async function sessionsPage(section: Section, shown?: HTMLElement): Promi
     status,
     others.length === 0
       ? null
-      : h('p', {}, confirmed(t('sessions.endOthers'), t('sessions.endOthers.confirm', { count: String(others.length) }), () =>
-          void section.api.delete<{ ended: number }>('/sessions').then((result) => again(notice(t('sessions.endedOthers', { count: String(result.ended) }))), (error: unknown) => status.replaceChildren(problem(section, error))),
+      : h('p', {}, confirmed(t('sessions.endOthers'), t('sessions.endOthers.confirm', { count: others.length }, others.length), () =>
+          void section.api.delete<{ ended: number }>('/sessions').then((result) => again(notice(t('sessions.endedOthers', { count: result.ended }, result.ended))), (error: unknown) => status.replaceChildren(problem(section, error))),
         )),
     h('ul', { class: 'items' }, ...items),
   );

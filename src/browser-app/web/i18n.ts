@@ -1,4 +1,6 @@
 /// <reference lib="dom" />
+import { countedKey } from './plural.ts';
+
 /** The locale's strings (English for any key a locale lacks) and dates in the reader's language. */
 
 export const LOCALES = ['en', 'ru', 'zh-CN', 'ko'] as const;
@@ -31,10 +33,16 @@ async function fetchStrings(assets: string, locale: string): Promise<Record<stri
 
 /** Loads the app's locale file (and English as the fallback) and sets the document's language. */
 export async function loadStrings(assets: string, locale: Locale): Promise<void> {
-  fallback = await fetchStrings(assets, 'en');
-  strings = locale === 'en' ? fallback : await fetchStrings(assets, locale);
-  current = locale;
+  const english = await fetchStrings(assets, 'en');
+  useStrings(locale, locale === 'en' ? english : await fetchStrings(assets, locale), english);
   document.documentElement.lang = locale;
+}
+
+/** Speaks `locale` with these strings, English's for any key they lack (loadStrings; tests give them directly). */
+export function useStrings(locale: Locale, own: Record<string, string>, english: Record<string, string>): void {
+  strings = own;
+  fallback = english;
+  current = locale;
 }
 
 /**
@@ -55,10 +63,20 @@ export const needsIsolation = (text: string): boolean => BIDI.test(text);
  */
 export const isolate = (text: string): string => (needsIsolation(text) ? `\u2068${text}\u2069` : text);
 
-/** A string of the locale file, `{name}` placeholders filled, each value isolated (isolate()). */
-export function t(key: string, values: Record<string, string | number> = {}): string {
-  const template = strings[key] ?? fallback[key] ?? key;
+/**
+ * A string of the locale file, `{name}` placeholders filled, each value isolated (isolate()); with
+ * a count, the string's variant for that number (`key[one]`, `key[=1]`: ./plural.ts).
+ */
+export function t(key: string, values: Record<string, string | number> = {}, count?: number): string {
+  const [catalog, language] = key in strings ? [strings, current] : [fallback, 'en'];
+  const template = catalog[countedKey(key, count, language, (variant) => variant in catalog)] ?? key;
   return template.replace(/\{(\w+)\}/g, (_match, name: string) => isolate(String(values[name] ?? '')));
+}
+
+/** The number a problem's text counts (its `limit`, `min` or `max`), which picks the text's plural form. */
+export function problemCount(params: Readonly<Record<string, unknown>> | undefined): number | undefined {
+  const count = params?.limit ?? params?.min ?? params?.max;
+  return typeof count === 'number' ? count : undefined;
 }
 
 /** Whether the app has the string (in the locale or in English). */

@@ -55,6 +55,30 @@ function localePicker(settings: ConsoleSettings): HTMLElement {
   return h('div', { class: 'locale-picker' }, h('label', { for: 'console-locale', class: 'visually-hidden' }, t('locale.label')), select);
 }
 
+/**
+ * The sections: one row of links at desktop width; on a phone (console.css) a menu button that
+ * shows and hides them as a list (eleven names wrapped to three or four rows of the header there).
+ * A disclosure (aria-expanded, aria-controls): Enter or Space opens it, Escape closes it and goes
+ * back to the button; choosing a section draws a new header, closed.
+ */
+function sections(link: (name: string) => HTMLElement): HTMLElement {
+  const list = h('ul', { id: 'console-sections' }, ...SECTIONS.map(link));
+  const toggle = h('button', { type: 'button', class: 'menu-toggle', 'aria-expanded': 'false', 'aria-controls': 'console-sections' }, t('nav.menu'));
+  const open = (opened: boolean) => toggle.setAttribute('aria-expanded', String(opened));
+  toggle.addEventListener('click', () => open(toggle.getAttribute('aria-expanded') !== 'true'));
+  // The current section chosen again changes no route: the list closes all the same.
+  list.addEventListener('click', (event) => {
+    if ((event.target as Element).closest('a') !== null) open(false);
+  });
+  const nav = h('nav', { 'aria-label': t('nav.label') }, toggle, list);
+  nav.addEventListener('keydown', (event) => {
+    if ((event as KeyboardEvent).key !== 'Escape' || toggle.getAttribute('aria-expanded') !== 'true') return;
+    open(false);
+    toggle.focus();
+  });
+  return nav;
+}
+
 function shell(settings: ConsoleSettings, signedIn: boolean, section?: string): HTMLElement {
   const app = document.getElementById('app')!;
   app.replaceChildren();
@@ -69,7 +93,7 @@ function shell(settings: ConsoleSettings, signedIn: boolean, section?: string): 
       main.querySelector<HTMLElement>('h1')?.focus();
     } }, t('skip')),
     h('span', { class: 'brand' }, t('title')),
-    signedIn ? h('nav', { 'aria-label': t('nav.label') }, h('ul', {}, ...SECTIONS.map(link))) : null,
+    signedIn ? sections(link) : null,
     h('div', { class: 'bar-end' }, localePicker(settings), signedIn ? h('button', { type: 'button', class: 'secondary', onclick: () => signOut(settings) }, t('signOut.button')) : null),
   );
   app.append(header, main);

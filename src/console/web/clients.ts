@@ -231,6 +231,14 @@ export async function clientPage(root: HTMLElement, api: AdminApi, clientId: str
   const previous = h('div', {}, ...previousEnd(client));
   const grace = selectField('grace', t('client.rotate.grace'), ['0', '3600', '86400', '604800', '2592000'].map((seconds) => [seconds, t(`client.rotate.grace.${seconds}`)] as const), '0');
   const graceSelect = () => grace.querySelector('select')!;
+  // The confirmation names the grace period chosen (one of the select's own, so no count to inflect), its number and unit on one line.
+  const graceLine = h('p', { class: 'confirm-detail', id: 'rotate-grace-line', 'data-testid': 'rotate-grace' });
+  const sayGrace = () => {
+    const seconds = graceSelect().value;
+    graceLine.textContent = seconds === '0' ? t('client.rotate.confirm_at_once') : t('client.rotate.confirm_grace', { period: t(`client.rotate.grace.${seconds}`).replaceAll(' ', '\u00a0') });
+  };
+  graceSelect().addEventListener('change', sayGrace);
+  sayGrace();
   const rotate =
     client.has_secret === true || (client.type === 'confidential' && client.token_endpoint_auth_method !== 'private_key_jwt')
       ? h(
@@ -250,6 +258,7 @@ export async function clientPage(root: HTMLElement, api: AdminApi, clientId: str
               },
               (error: unknown) => showError(null, rotateStatus, error, details(error)),
             ),
+            graceLine,
           ),
           rotateStatus,
         )

@@ -86,7 +86,7 @@ export async function dashboardPage(root: HTMLElement, api: AdminApi): Promise<v
       { class: 'card', 'aria-labelledby': 'keys-status-heading' },
       h('h2', { id: 'keys-status-heading' }, t('dashboard.keys')),
       h('p', {}, active === undefined ? t('dashboard.noActiveKey') : t('dashboard.activeKey', { kid: active.kid, alg: active.alg, since: when(active.activate_at) })),
-      next.length === 0 ? null : h('p', {}, t('dashboard.nextKey', { count: next.length, at: when(next[0]!.activate_at) })),
+      next.length === 0 ? null : h('p', {}, t('dashboard.nextKey', { count: next.length, at: when(next[0]!.activate_at) }, next.length)),
       h('a', { href: '#/keys' }, t('dashboard.manageKeys')),
     ),
   );

@@ -2,7 +2,7 @@
 /// <reference lib="dom.iterable" />
 /** The console's DOM helpers and strings: the shared ones (browser-app/web) and its forms, tables and paging. */
 import { h, type Child } from '../../browser-app/web/dom.ts';
-import { dateTime, hasString, LOCALES, pickLocale, t, type Locale } from '../../browser-app/web/i18n.ts';
+import { dateTime, hasString, LOCALES, pickLocale, problemCount, t, type Locale } from '../../browser-app/web/i18n.ts';
 import { ApiError, type FieldDetail } from '../../browser-app/web/api.ts';
 
 export { card, h, notice, render } from '../../browser-app/web/dom.ts';
@@ -88,13 +88,13 @@ export const words = (value: FormDataEntryValue | null): string[] =>
  */
 export function problemMessage(detail: FieldDetail): string {
   const key = `problem.${detail.code ?? ''}`;
-  return detail.code !== undefined && hasString(key) ? t(key, detail.params ?? {}) : detail.message;
+  return detail.code !== undefined && hasString(key) ? t(key, detail.params ?? {}, problemCount(detail.params)) : detail.message;
 }
 
 /** An error without field details in the page's language: its problem code's string (a 404, a 409, a 503), else the generic text with its English message. */
 export function wholeProblem(error: unknown): string {
   const problem = error instanceof ApiError ? error.problem : undefined;
-  if (problem !== undefined && hasString(`problem.${problem.code}`)) return t(`problem.${problem.code}`, problem.params ?? {});
+  if (problem !== undefined && hasString(`problem.${problem.code}`)) return t(`problem.${problem.code}`, problem.params ?? {}, problemCount(problem.params));
   return t('error.generic', { message: error instanceof Error ? error.message : String(error) });
 }
 
@@ -200,11 +200,13 @@ export function facts(pairs: ReadonlyArray<readonly [string, Child]>): HTMLEleme
 }
 
 /** A button that asks once more before it acts (destructive operations). */
-export function confirmed(label: string, confirmLabel: string, action: () => void): HTMLElement {
+export function confirmed(label: string, confirmLabel: string, action: () => void, detail?: HTMLElement): HTMLElement {
   const row = h('div', { class: 'confirm', hidden: true });
-  const start = h('button', { type: 'button', class: 'danger', onclick: () => { row.hidden = false; (row.firstElementChild as HTMLElement | null)?.focus(); } }, label);
+  const start = h('button', { type: 'button', class: 'danger', onclick: () => { row.hidden = false; row.querySelector('button')?.focus(); } }, label);
+  // What the confirmation will do, said above its button and read with it (a client secret's grace period).
+  if (detail !== undefined) row.append(detail);
   row.append(
-    h('button', { type: 'button', class: 'danger', onclick: () => { row.hidden = true; action(); } }, confirmLabel),
+    h('button', { type: 'button', class: 'danger', 'aria-describedby': detail?.id, onclick: () => { row.hidden = true; action(); } }, confirmLabel),
     h('button', { type: 'button', class: 'secondary', onclick: () => { row.hidden = true; start.focus(); } }, t('confirm.cancel')),
   );
   return h('div', {}, start, row);

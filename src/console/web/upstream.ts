@@ -27,7 +27,7 @@ const URLS = ['icon_url', 'issuer', ...ENDPOINTS] as const;
 const details = (error: unknown): FieldDetail[] => (error instanceof ApiError ? [...error.details] : []);
 
 const visibility = (provider: UpstreamProvider) =>
-  [provider.clients === null ? t('upstream.visibility.all') : t('upstream.visibility.some', { count: provider.clients.length }), ...(provider.hide_on_login ? [t('upstream.visibility.hidden')] : [])].join(' · ');
+  [provider.clients === null ? t('upstream.visibility.all') : t('upstream.visibility.some', { count: provider.clients.length }, provider.clients.length), ...(provider.hide_on_login ? [t('upstream.visibility.hidden')] : [])].join(' · ');
 const badge = (on: boolean) => h('span', { class: `badge ${on ? 'on' : 'off'}` }, on ? t('upstream.enabled') : t('upstream.disabled'));
 
 export async function upstreamListPage(root: HTMLElement, api: AdminApi): Promise<void> {

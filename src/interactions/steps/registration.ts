@@ -82,7 +82,7 @@ export function registration(deps: RegistrationDeps): RegistrationPart {
         requirements: passwordRequirements(step.t, policy),
         domains: domains.join(', '),
         signInHref: form.signInHref ?? signInHref(step),
-        error: form.error === undefined ? undefined : typeof form.error === 'string' ? step.t(form.error, { min: String(minLength), domains: domains.join(', ') }) : form.error.text,
+        error: form.error === undefined ? undefined : typeof form.error === 'string' ? step.t(form.error, { min: String(minLength), domains: domains.join(', ') }, minLength) : form.error.text,
         // The refusal is about the name: that field is marked and described by it (not the email).
         nameInvalid: form.error === 'register.invalid_name',
       },
