@@ -29,6 +29,7 @@ import { needsSecondFactor } from '../mfa/needs-second-factor.ts';
 import { accountDirectory } from '../oidc/accounts.ts';
 import { providerBuilder } from '../oidc/build-provider.ts';
 import { createJwtRecords, type JwtRecords } from '../oidc/jwt-records.ts';
+import { refuseOversizedForms } from '../http/oversized-forms.ts';
 import { hasKeycloakClaims } from '../oidc/keycloak-claims.ts';
 import { interactionPath } from '../routes/table.ts';
 import { unverifiedEmailStops } from '../interactions/steps/verify-email.ts';
@@ -96,7 +97,8 @@ export async function startProvider(w: Wiring, { views, selfService, steps, limi
     userCodeGate(limits.userCodeFailures, deviceBlockedPage(views), config.routes),
     // A request object is refused (request_not_supported) where and how the client asked in it.
     answerRefusedRequestObjects(config.routes),
-    jwtRecords.swapStructuredToken({ issuer: config.issuer, publicJwks, routes: config.routes }),
+    // The JWT swap runs inside the library's actions (structuredTokenSwap below), which read the body themselves.
+    refuseOversizedForms(['introspection', 'revocation'], config.routes),
     // keycloak-js's loadUserInfo() sends the access token, which Keycloak accepts at userinfo whatever its audience.
     jwtRecords.swapForUserinfo({ issuer: config.issuer, publicJwks, routes: config.routes }, hasKeycloakClaims),
     // After the Keycloak envelope is opened: the scope names the opaque token the provider finds.
@@ -133,6 +135,8 @@ export async function startProvider(w: Wiring, { views, selfService, steps, limi
       mailAvailable: selfService.verification.available,
       now: clock.now,
       resolveToken: jwtRecords.resolver({ issuer: config.issuer, publicJwks }),
+      // A JWT at introspection / revocation, swapped for its record id inside the library's action.
+      structuredTokenSwap: jwtRecords.structuredTokenSwap({ issuer: config.issuer, publicJwks }),
       passwordGrantInUse: async () => (await services.clients.list()).some((client) => client.metadata.allow_password_grant === true),
       tokenExchangeInUse: async () => (await services.clients.list()).some((client) => client.metadata.token_exchange !== undefined && client.metadata.token_exchange !== null),
       // The hosted 404 page for browsers also covers paths the provider's own router does not know.

@@ -27,7 +27,7 @@ import { PASSWORD_GRANT, TOKEN_EXCHANGE_GRANT } from './client-metadata.ts';
 import { cookieSigner } from '../http/cookie-signer.ts';
 import { afterResponseSteps, type AfterResponseStep } from './after-response.ts';
 import { captureStacksOfFailedAssertionsOnly } from './assertion-stacks.ts';
-import { checkOnlyJwtShapedTokensForStructure } from './opaque-token-check.ts';
+import { checkOnlyJwtShapedTokensForStructure, inStructuredTokenCheckPlace, type Step } from './opaque-token-check.ts';
 import { grantTypeNotAllowedAsUnauthorizedClient, responseTypeNotAllowedAsUnauthorizedClient } from './unauthorized-client.ts';
 import { reuseBuiltClients, type HeldClientRecord } from './built-clients.ts';
 import { reuseScopeFilters } from './scope-filters.ts';
@@ -77,6 +77,8 @@ export interface ProviderBuilderDeps {
   readonly devicePolls?: DevicePolls | undefined;
   /** The clients cache's record for an id, without a load (src/oidc/storage.ts): `Client.find` keeps the Client built for it (built-clients.ts). */
   readonly heldClientRecord?: HeldClientRecord | undefined;
+  /** Runs in place of the library's structured-token check at introspection and revocation (jwt-records.ts structuredTokenSwap). */
+  readonly structuredTokenSwap?: Step | undefined;
 }
 
 export type BuildProvider = (keySet: KeySet, now: Date) => Provider;
@@ -85,7 +87,7 @@ export type BuildProvider = (keySet: KeySet, now: Date) => Provider;
  * The one function that turns a key set into a ready Provider: configuration with the keys as
  * they stand at `now`, then the event listeners. The key ring calls it on every key change.
  */
-export function providerBuilder({ issuer, logger, settings, extendConfiguration, clientAuthFailures, observers, completeRotation, abandonRotation, reusedGrant, tokenIdKey, checkPassword, passwordGrantInUse, tokenExchangeInUse, resolveToken, needsSecondFactor, emailUnconfirmed, mailAvailable, now: serverClock, afterResponse: extraSteps = [], errorPage, front, devicePolls, heldClientRecord }: ProviderBuilderDeps): BuildProvider {
+export function providerBuilder({ issuer, logger, settings, extendConfiguration, clientAuthFailures, observers, completeRotation, abandonRotation, reusedGrant, tokenIdKey, checkPassword, passwordGrantInUse, tokenExchangeInUse, resolveToken, needsSecondFactor, emailUnconfirmed, mailAvailable, now: serverClock, afterResponse: extraSteps = [], errorPage, front, devicePolls, heldClientRecord, structuredTokenSwap }: ProviderBuilderDeps): BuildProvider {
   const idKey = tokenIdKey ?? randomBytes(32);
   // One cache across rebuilds: key rotation builds a new provider, not a new answer.
   // Cached on the server clock, as every other cache (src/clock.ts).
@@ -103,6 +105,7 @@ export function providerBuilder({ issuer, logger, settings, extendConfiguration,
     // The library's own Koa signs its cookies with these keys too: keygrip's signatures, at a fraction of keygrip's cost.
     provider.keys = cookieSigner(cookieKeys);
     if (front !== undefined) provider.use(front);
+    if (structuredTokenSwap !== undefined) inStructuredTokenCheckPlace(provider, structuredTokenSwap);
     const grantSteps = registerGrants(provider, { accounts: settings.accounts, apis: settings.apis, adminAudience: settings.adminAudience, checkPassword, resolveToken, needsSecondFactor, emailUnconfirmed, mailAvailable, now: serverClock, audit: observers?.audit, claimScopes: settings.claimScopes?.() });
     attachProviderEvents(provider, logger, observers);
     includeSessionIdInIdTokens(provider);

@@ -2,15 +2,17 @@ import { createHmac, randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify, type JSONWebKeySet, type JWTPayload } from 'jose';
 import type { Middleware } from 'koa';
-import type { AdapterFactory, AdapterPayload, Configuration } from 'oidc-provider';
+import type { AdapterFactory, AdapterPayload, Configuration, KoaContextWithOIDC } from 'oidc-provider';
 import { revokedByClientMark } from '../clients/repository.ts';
 import { deriveKey } from '../crypto/secret-box.ts';
 import { JWT_REVOCATION_KIND } from '../storage/oidc/models.ts';
-import { bufferedForm, refuseTooLarge, replaceForm } from '../http/form-body.ts';
 import { guarding } from '../routes/guards.ts';
 import { providerRouteAt } from '../routes/match.ts';
 import type { RoutesTable } from '../routes/table.ts';
 import type { ProviderSettings } from './configuration.ts';
+
+/** A step of the library's introspection / revocation action (src/oidc/opaque-token-check.ts). */
+export type StructuredTokenSwap = (ctx: KoaContextWithOIDC, next: () => Promise<void>) => unknown;
 
 type JwtCustomizer = NonNullable<NonNullable<NonNullable<Configuration['formats']>['customizers']>['jwt']>;
 
@@ -46,8 +48,12 @@ export interface SwapOptions {
 export interface JwtRecords {
   /** `formats.customizers.jwt` */
   readonly customizer: JwtCustomizer;
-  /** In front of the provider: swaps a verified JWT at introspection / revocation for its record id. */
-  swapStructuredToken(options: SwapOptions): Middleware;
+  /**
+   * Inside the library's introspection and revocation actions, in its structured-token check's
+   * place (src/oidc/opaque-token-check.ts; the client is authenticated, `ctx.oidc.params`
+   * assembled): swaps a verified JWT for its record id, any other JWT for an unknown id.
+   */
+  structuredTokenSwap(options: Omit<SwapOptions, 'routes'>): StructuredTokenSwap;
   /**
    * The record of a verified JWT access token's payload, or undefined when the token (or its
    * grant) was revoked. For the admin API, which checks the client itself.
@@ -94,10 +100,10 @@ export function presentedJwtId(req: IncomingMessage): string | undefined {
  *
  * Record ids are an HMAC of the token's `jti` with a key derived from GATEHOUSE_SECRET (tombstones
  * use another derived key). The `jti` is public (it is inside the token), the ids are not:
- * presenting a bare `jti` finds nothing. In front of the two endpoints, a middleware verifies a
- * presented JWT against Gatehouse's own keys and swaps it for the record id, so the library's
- * client authentication, grant checks, session binding, revocation and revokeByGrantId apply
- * unchanged. An unverifiable or revoked JWT is swapped for a random id: inactive, never an error.
+ * presenting a bare `jti` finds nothing. Inside the two endpoints' actions, once the library has
+ * authenticated the client, a step in place of its structured-token check verifies a presented
+ * JWT against Gatehouse's own keys and swaps it for the record id, so the library's grant
+ * checks, session binding, revocation and revokeByGrantId apply unchanged. An unverifiable or revoked JWT is swapped for a random id: inactive, never an error.
  */
 export function createJwtRecords({ secret, adapter, now = Date.now }: JwtRecordsDeps): JwtRecords {
   const hmac = (purpose: string) => {
@@ -215,42 +221,54 @@ export function createJwtRecords({ secret, adapter, now = Date.now }: JwtRecords
     await clientCredentials().upsert(tombstone, { jti: tombstone, kind: JWT_REVOCATION_KIND, exp: token.exp }, expiresIn);
   };
 
-  function swapStructuredToken({ issuer, publicJwks, routes }: SwapOptions): Middleware {
+  function structuredTokenSwap({ issuer, publicJwks }: Omit<SwapOptions, 'routes'>): StructuredTokenSwap {
     const verify = verifier(issuer, currentKeys(publicJwks), now);
-    return guarding(['introspection', 'revocation'], async (ctx, next) => {
-      if (ctx.method !== 'POST') return next();
-      const route = providerRouteAt(routes, ctx.path);
-      if (route !== 'introspection' && route !== 'revocation') return next();
-      const form = await bufferedForm(ctx);
-      if (form === 'not_a_form') return next();
-      if (form === 'too_large') return refuseTooLarge(ctx);
-      const params = { ...form.params };
+    return (ctx, next) => {
+      const params = ctx.oidc.params as Record<string, unknown>;
       // Without a hint the library looks for the token in all three models at once, the refresh
       // token in MongoDB included; with `access_token` it tries the access-token models first
       // and the refresh token only when they miss — the same answer (RFC 7662 §2.1), minus a
       // database read for the common case.
       if (params.token_type_hint === undefined) params.token_type_hint = 'access_token';
       const token = params.token;
-      let derived: string | undefined;
-      let presented: string | undefined;
+      // An opaque token (no dot: not a JWT to the library's check either) goes on as it is.
+      if (typeof token !== 'string' || !token.includes('.')) return next();
       // A token verified before (resource servers introspect the same one again and again) and a
       // record this instance already wrote are answered from memory, without a promise of their own.
-      const payload = typeof token === 'string' ? (verify.remembered(token) ?? (await verify(token))) : 'not_a_jwt';
-      if (payload !== 'not_a_jwt') {
-        let id = payload === undefined ? unknownId() : recordId(payload.jti);
-        presented = payload?.jti;
-        if (payload?.gty === CLIENT_CREDENTIALS_GTY) {
-          if (wasMaterialised(id) || (await materialise(payload, id))) derived = id;
-          else id = unknownId();
-        }
-        params.token = id;
+      const known = verify.remembered(token);
+      if (known !== undefined && (known.gty !== CLIENT_CREDENTIALS_GTY || wasMaterialised(recordId(known.jti)))) {
+        swapped(ctx, params, known, recordId(known.jti));
+        return next();
       }
-      replaceForm(ctx, params);
-      // Marked on the request the provider will see (beforeRevocation reads it there).
-      if (derived !== undefined) (ctx.req as DerivedRequest)[DERIVED] = derived;
-      if (presented !== undefined) (ctx.req as DerivedRequest)[PRESENTED_JTI] = presented;
+      return swapVerified(ctx, next, params, token);
+    };
+    async function swapVerified(ctx: KoaContextWithOIDC, next: () => Promise<void>, params: Record<string, unknown>, token: string): Promise<void> {
+      const payload = await verify(token);
+      // Not a JWT (its header does not decode): not one to the library's check either.
+      if (payload === 'not_a_jwt') return next();
+      // Not ours, altered or expired: an unknown id, inactive.
+      if (payload === undefined) {
+        params.token = unknownId();
+        return next();
+      }
+      const id = recordId(payload.jti);
+      if (payload.gty === CLIENT_CREDENTIALS_GTY && !(wasMaterialised(id) || (await materialise(payload, id)))) {
+        // Revoked (its tombstone, or its client's bulk mark): an unknown id, inactive.
+        params.token = unknownId();
+        (ctx.req as DerivedRequest)[PRESENTED_JTI] = payload.jti;
+        return next();
+      }
+      swapped(ctx, params, payload, id);
       return next();
-    });
+    }
+  }
+
+  /** The presented JWT swapped for its record id, and the request marked (beforeRevocation and the introspection claims read the marks). */
+  function swapped(ctx: KoaContextWithOIDC, params: Record<string, unknown>, payload: VerifiedPayload, id: string): void {
+    params.token = id;
+    const req = ctx.req as DerivedRequest;
+    if (payload.gty === CLIENT_CREDENTIALS_GTY) req[DERIVED] = id;
+    req[PRESENTED_JTI] = payload.jti;
   }
 
   function swapForUserinfo({ issuer, publicJwks, routes }: SwapOptions, accepts: (record: AdapterPayload) => boolean): Middleware {
@@ -263,7 +281,8 @@ export function createJwtRecords({ secret, adapter, now = Date.now }: JwtRecords
       return swapJwt(ctx, next, token);
     });
     async function swapJwt(ctx: Parameters<Middleware>[0], next: () => Promise<unknown>, token: string): Promise<unknown> {
-      const payload = await verify(token);
+      // A token verified before (an app reads userinfo with the same token again) without the verifier's promise.
+      const payload = verify.remembered(token) ?? (await verify(token));
       if (payload === 'not_a_jwt' || payload === undefined || payload.gty === CLIENT_CREDENTIALS_GTY) return next();
       const record = await findRecord(payload);
       // Unknown, revoked or sender-constrained tokens, and those not accepted, meet the library's refusal as they are.
@@ -304,7 +323,7 @@ export function createJwtRecords({ secret, adapter, now = Date.now }: JwtRecords
     };
   }
 
-  return { customizer, swapStructuredToken, swapForUserinfo, findRecord, beforeRevocation, resolver };
+  return { customizer, structuredTokenSwap, swapForUserinfo, findRecord, beforeRevocation, resolver };
 }
 
 type KeySetFunction = ReturnType<typeof createLocalJWKSet>;

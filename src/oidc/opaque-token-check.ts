@@ -3,7 +3,21 @@ import revocation from 'oidc-provider/lib/actions/revocation.js';
 import rejectStructuredTokens from 'oidc-provider/lib/shared/reject_structured_tokens.js';
 import type { KoaContextWithOIDC } from 'oidc-provider';
 
-type Step = (ctx: KoaContextWithOIDC, next: () => Promise<void>) => unknown;
+/** A step of the library's introspection / revocation action: `ctx.oidc.params` assembled, the client authenticated. */
+export type Step = (ctx: KoaContextWithOIDC, next: () => Promise<void>) => unknown;
+
+/** Each provider's step in the library's check's place (a WeakMap: a provider the key ring dropped goes with its step). */
+const structuredTokenSteps = new WeakMap<object, Step>();
+
+/**
+ * In the library's structured-token check's place, for this provider only: `step` runs there
+ * instead of the check (src/oidc/jwt-records.ts swaps a verified JWT for its record id, so the
+ * check never meets a JWT of Gatehouse's). The action lists are the module's, shared by every
+ * Provider in the process, so the step is found by the request's provider.
+ */
+export function inStructuredTokenCheckPlace(provider: object, step: Step): void {
+  structuredTokenSteps.set(provider, step);
+}
 
 /**
  * The library's `rejectStructuredTokens` (lib/shared/reject_structured_tokens.js), in front of
@@ -16,9 +30,12 @@ type Step = (ctx: KoaContextWithOIDC, next: () => Promise<void>) => unknown;
  *
  * This step answers a string token that is not three or five parts exactly as the library's
  * would (not a JWT: on to the next step) without the throw, and hands every other token to the
- * library's own check, which decides.
+ * library's own check, which decides — unless the request's provider has a step of its own here
+ * (inStructuredTokenCheckPlace), which then runs instead.
  */
 export function rejectStructuredTokensOfJwtShape(ctx: KoaContextWithOIDC, next: () => Promise<void>): unknown {
+  const instead = structuredTokenSteps.get(ctx.oidc.provider);
+  if (instead !== undefined) return instead(ctx, next);
   const token: unknown = ctx.oidc.params?.token;
   if (typeof token === 'string' && !hasJwsOrJweShape(token)) return next();
   return (rejectStructuredTokens as Step)(ctx, next);

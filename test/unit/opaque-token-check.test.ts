@@ -4,7 +4,7 @@ import type { KoaContextWithOIDC } from 'oidc-provider';
 import introspection from 'oidc-provider/lib/actions/introspection.js';
 import revocation from 'oidc-provider/lib/actions/revocation.js';
 import rejectStructuredTokens from 'oidc-provider/lib/shared/reject_structured_tokens.js';
-import { checkOnlyJwtShapedTokensForStructure, rejectStructuredTokensOfJwtShape } from '../../src/oidc/opaque-token-check.ts';
+import { checkOnlyJwtShapedTokensForStructure, inStructuredTokenCheckPlace, rejectStructuredTokensOfJwtShape } from '../../src/oidc/opaque-token-check.ts';
 
 const ISSUER = 'http://localhost:3000';
 const HEADER = Buffer.from(JSON.stringify({ alg: 'RS256', typ: 'at+jwt' })).toString('base64url');
@@ -37,7 +37,9 @@ async function serve(provider: Provider, path: string, body: string): Promise<{ 
       headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from('app:secret').toString('base64')}` },
       body,
     });
-    return { status: response.status, json: (await response.json()) as Record<string, unknown> };
+    const text = await response.text();
+    // Revocation answers 200 with an empty body.
+    return { status: response.status, json: (text === '' ? {} : JSON.parse(text)) as Record<string, unknown> };
   } finally {
     server.close();
   }
@@ -122,5 +124,33 @@ describe('introspection and revocation: an opaque token is told from a JWT witho
     expect(jwt.json.error).to.equal('unsupported_token_type');
     const revoked = await serve(provider, '/token/revocation', `token=${HEADER}.e30.sig`);
     expect(revoked.json.error).to.equal('unsupported_token_type');
+  });
+});
+
+describe('introspection and revocation: a provider\'s own step in place of the structured-token check (inStructuredTokenCheckPlace)', () => {
+  it('runs for that provider\'s requests instead of the library\'s check, after client authentication; other providers keep the check', async () => {
+    checkOnlyJwtShapedTokensForStructure();
+    const options = {
+      clients: [{ client_id: 'app', client_secret: 'secret', redirect_uris: ['http://localhost/cb'], token_endpoint_auth_method: 'client_secret_basic' as const }],
+      features: { introspection: { enabled: true }, revocation: { enabled: true } },
+    };
+    const swapping = new Provider(ISSUER, options);
+    const other = new Provider(ISSUER, options);
+    const seen: Array<{ token: unknown; hint: unknown; client: unknown }> = [];
+    inStructuredTokenCheckPlace(swapping, (ctx, next) => {
+      seen.push({ token: ctx.oidc.params?.token, hint: ctx.oidc.params?.token_type_hint, client: ctx.oidc.client?.clientId });
+      (ctx.oidc.params as Record<string, unknown>).token = 'swapped-id';
+      return next();
+    });
+    const jwt = `${HEADER}.e30.sig`;
+    expect(await serve(swapping, '/token/introspection', `token=${jwt}`)).to.deep.equal({ status: 200, json: { active: false } });
+    expect(await serve(swapping, '/token/revocation', `token=${jwt}&token_type_hint=access_token`)).to.include({ status: 200 });
+    expect(seen).to.deep.equal([
+      { token: jwt, hint: undefined, client: 'app' },
+      { token: jwt, hint: 'access_token', client: 'app' },
+    ]);
+    // The other provider (the same module's action lists) still refuses the JWT as the library does.
+    const refused = await serve(other, '/token/introspection', `token=${jwt}`);
+    expect(refused.json.error).to.equal('unsupported_token_type');
   });
 });
