@@ -70,7 +70,8 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
   // ports before forking (src/main.ts), and a worker replacing one that died must not take
   // connections off the shared socket that the others would serve at once.
   const portsFirst = !cluster.isWorker;
-  let ports = portsFirst ? await bindPorts(config, (server) => server.on('clientError', clientErrorHandler(logger))) : undefined;
+  const holding = { prepare: (server: Server) => void server.on('clientError', clientErrorHandler(logger)), clock };
+  let ports = portsFirst ? await bindPorts(config, holding) : undefined;
   let stores: Awaited<ReturnType<typeof openStores>>;
   try {
     stores = await openStores(config, options.onStoreCommand);
@@ -176,7 +177,7 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
     });
 
     app = gatehouseApp.koa;
-    ports ??= await bindPorts(config, (server) => server.on('clientError', clientErrorHandler(logger)));
+    ports ??= await bindPorts(config, holding);
     const server = ports.main.server;
     ports.main.serve(gatehouseApp.listener);
     const metricsListener = observability.metricsListener();

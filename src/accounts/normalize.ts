@@ -29,6 +29,13 @@ const EMOJI_TAG_SEQUENCE = /\u{1F3F4}[\u{E0020}-\u{E007E}]+\u{E007F}/gu;
 export function hasHiddenCharacter(name: string): boolean {
   return HIDDEN_CHARACTER.test(name.replace(EMOJI_TAG_SEQUENCE, '').replace(/[\u200C\u200D]/g, ''));
 }
+/**
+ * Whether `text` holds half of a character: a UTF-16 surrogate without its pair (JSON can carry
+ * one, `"\ud800"`). BSON writes text as UTF-8, where it becomes U+FFFD: not what was sent.
+ */
+export function hasLoneSurrogate(text: string): boolean {
+  return /\p{Cs}/u.test(text);
+}
 /** Control characters (NUL, ...): no username or email holds one (and FerretDB on PostgreSQL cannot even look one up). */
 const CONTROL = /\p{Cc}/u;
 

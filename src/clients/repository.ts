@@ -1,3 +1,4 @@
+import { timingSafeEqual } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import type { ClientMetadata } from 'oidc-provider';
 import { insertValidated, upsertValidated } from '../storage/validated-writes.ts';
@@ -187,10 +188,20 @@ function view(record: StoredClientRecord, at: Date): ClientView {
   };
 }
 
+/** Compared in constant time, as every secret is (src/clients/previous-secret.ts). */
+function sameText(a: string, b: string): boolean {
+  const left = Buffer.from(a, 'utf8');
+  const right = Buffer.from(b, 'utf8');
+  return left.length === right.length && timingSafeEqual(left, right);
+}
+
 export function createClientRepository({ model, box, onChange, now = () => new Date(), locks = documentLocks(model.db) }: ClientRepositoryDeps): ClientRepository {
   const changed = async (clientId: string) => onChange?.(clientId);
   const locked = <T>(clientId: string, work: () => Promise<T>) => locks.hold(lockKey('clients', clientId), work);
   const seal = (secret: string, clientId: string) => box.seal(secret, clientId);
+  /** Whether the stored (sealed) secret is `secret`; none and none are the same. */
+  const holdsSecret = (sealed: string | null | undefined, clientId: string, secret: string | null | undefined): boolean =>
+    sealed == null || secret == null ? (sealed == null) === (secret == null) : sameText(box.open(sealed, clientId), secret);
 
   async function find(clientId: string): Promise<StoredClientRecord | null> {
     return model.findById(clientId).lean<StoredClientRecord>().exec();
@@ -343,7 +354,7 @@ export function createClientRepository({ model, box, onChange, now = () => new D
       const update = await locked(clientId, async () => {
         const current = await model.findById(clientId, { secretSealed: 1 }).lean<Pick<StoredClientRecord, 'secretSealed'>>().exec();
         if (current === null) return null;
-        const secretChanged = (current.secretSealed === null ? undefined : box.open(current.secretSealed, clientId)) !== secret;
+        const secretChanged = !holdsSecret(current.secretSealed, clientId, secret);
         // A new secret ends a rotation's grace: only the secret it rotated to keeps the one before.
         const $set = secretChanged ? { ...set, ...NO_PREVIOUS_SECRET } : set;
         const before = await model.findOneAndUpdate({ _id: clientId }, { $set }, { runValidators: true, returnDocument: 'before' }).lean<StoredClientRecord>().exec();
@@ -400,7 +411,7 @@ export function createClientRepository({ model, box, onChange, now = () => new D
         if (carried !== undefined) {
           Object.assign(record, carried.until > now() ? { previousSecretSealed: seal(carried.secret, client.clientId), previousSecretExpiresAt: carried.until } : NO_PREVIOUS_SECRET);
         } else {
-          const sameSecret = existing?.secretSealed != null && client.secret !== null && box.open(existing.secretSealed, client.clientId) === client.secret;
+          const sameSecret = client.secret !== null && holdsSecret(existing?.secretSealed, client.clientId, client.secret);
           Object.assign(record, sameSecret ? { previousSecretSealed: existing?.previousSecretSealed ?? null, previousSecretExpiresAt: existing?.previousSecretExpiresAt ?? null } : NO_PREVIOUS_SECRET);
         }
         await upsertValidated(model, record);

@@ -47,6 +47,7 @@ export const PROBLEMS = {
   already_in_use: 'already in use',
   nul_character: 'must not contain a NUL character',
   hidden_character: 'must not contain control characters or invisible formatting characters (such as a right-to-left override)',
+  lone_surrogate: 'must not contain half of a character (a lone UTF-16 surrogate): it cannot be stored, and would turn into �',
   invalid: 'is not valid',
 
   // Addresses.

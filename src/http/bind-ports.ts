@@ -1,7 +1,6 @@
-import type { Server } from 'node:http';
 import type { Config } from '../config/load.ts';
 import { StartupError } from '../errors/startup-error.ts';
-import { listenHeld, type HeldServer } from './held-server.ts';
+import { listenHeld, type HeldServer, type HoldOptions } from './held-server.ts';
 
 /** The server's ports, bound and holding what arrives until the application is there (held-server.ts). */
 export interface BoundPorts {
@@ -19,16 +18,17 @@ function named(setting: string, port: number, host: string, error: unknown): unk
 
 /**
  * Binds PORT (and GATEHOUSE_METRICS_PORT) on HOST. A port something else listens on is a
- * StartupError naming its setting. `prepare` sees the main server before it listens.
+ * StartupError naming its setting. `prepare` sees the main server before it listens; `clock`
+ * times how long a request may wait for the application (held-server.ts).
  */
-export async function bindPorts(config: Pick<Config, 'port' | 'host' | 'connections' | 'metrics'>, prepare: (server: Server) => void = () => {}): Promise<BoundPorts> {
-  const main = await listenHeld(config.port, config.host, config.connections, prepare).catch((error: unknown) => {
+export async function bindPorts(config: Pick<Config, 'port' | 'host' | 'connections' | 'metrics'>, { prepare, clock }: Pick<HoldOptions, 'prepare' | 'clock'> = {}): Promise<BoundPorts> {
+  const main = await listenHeld(config.port, config.host, config.connections, { prepare, clock }).catch((error: unknown) => {
     throw named('PORT', config.port, config.host, error);
   });
   let metrics: HeldServer | undefined;
   if (config.metrics.port !== undefined) {
     try {
-      metrics = await listenHeld(config.metrics.port, config.host, config.connections);
+      metrics = await listenHeld(config.metrics.port, config.host, config.connections, { clock });
     } catch (error) {
       await main.abandon();
       throw named('GATEHOUSE_METRICS_PORT', config.metrics.port, config.host, error);

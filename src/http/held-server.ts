@@ -1,10 +1,14 @@
 import type { IncomingMessage, RequestListener, Server, ServerResponse } from 'node:http';
+import { clockTimer, systemClock, type Clock, type ClockTimer } from '../clock.ts';
+import { problemText } from '../errors/problems.ts';
+import { STORE_RETRY_AFTER_SECONDS } from '../errors/store-unavailable.ts';
 import { createHttpServer, type ConnectionTimeouts } from './server-timeouts.ts';
 
 /**
  * An HTTP server bound before the application behind it exists: the port is taken first, so a
  * port in use stops startup before it has written anything, and requests that arrive meanwhile
- * wait (unread) until `serve` hands them, and every later one, to the application.
+ * wait (unread) until `serve` hands them, and every later one, to the application — a bounded
+ * wait: see HoldOptions.
  */
 export interface HeldServer {
   readonly server: Server;
@@ -12,6 +16,25 @@ export interface HeldServer {
   /** Startup failed: the port is given back, waiting connections are closed. */
   abandon(): Promise<void>;
 }
+
+export interface HoldOptions {
+  /** Sees the server before it listens (its event handlers). */
+  readonly prepare?: (server: Server) => void;
+  /**
+   * At most this many requests wait at once; one more is answered 503 at once. A startup that
+   * takes long (a store slow to answer) must not gather every connection a busy proxy sends.
+   */
+  readonly maxWaiting?: number;
+  /** A request that has waited this long is answered 503: its client retries instead of timing out. */
+  readonly maxWaitMs?: number;
+  /** Times the wait (tests move it). */
+  readonly clock?: Clock;
+}
+
+/** Enough for a restart under load to keep the first seconds' requests; a few MB of sockets at most. */
+export const MAX_WAITING = 512;
+/** Longer than a start takes with its stores answering; well under a proxy's usual 60 s. */
+export const MAX_WAIT_MS = 10_000;
 
 /** Listens on `port` and `host`; rejects with the bind's own error (EADDRINUSE, EACCES, ...). */
 export function listenOn(server: Server, port: number, host: string): Promise<void> {
@@ -24,13 +47,47 @@ export function listenOn(server: Server, port: number, host: string): Promise<vo
   });
 }
 
-/** A HeldServer on `port` and `host`; `prepare` sees it before it listens (its event handlers). */
-export async function listenHeld(port: number, host: string, timeouts: ConnectionTimeouts, prepare: (server: Server) => void = () => {}): Promise<HeldServer> {
+/**
+ * Not started yet: the answer of a store outage (503 `temporarily_unavailable` + Retry-After,
+ * src/errors/store-unavailable.ts) in its JSON shape (src/errors/respond.ts); no pages exist yet.
+ */
+function notYet(response: ServerResponse): void {
+  const description = problemText('unavailable');
+  response.writeHead(503, {
+    'Content-Type': 'application/json; charset=utf-8',
+    'Cache-Control': 'no-store',
+    'Retry-After': String(STORE_RETRY_AFTER_SECONDS),
+  });
+  response.end(JSON.stringify({ error: 'temporarily_unavailable', error_description: description, message: description, code: 'unavailable' }));
+}
+
+interface Waiting {
+  readonly request: IncomingMessage;
+  readonly response: ServerResponse;
+  timer?: ClockTimer;
+}
+
+/** A HeldServer on `port` and `host`. */
+export async function listenHeld(port: number, host: string, timeouts: ConnectionTimeouts, options: HoldOptions = {}): Promise<HeldServer> {
+  const { prepare = () => {}, maxWaiting = MAX_WAITING, maxWaitMs = MAX_WAIT_MS, clock = systemClock } = options;
   let listener: RequestListener | undefined;
-  const waiting: Array<[IncomingMessage, ServerResponse]> = [];
+  const waiting = new Set<Waiting>();
+  function release(entry: Waiting): void {
+    entry.timer?.cancel();
+    waiting.delete(entry);
+  }
   const server = createHttpServer((request, response) => {
-    if (listener === undefined) waiting.push([request, response]);
-    else listener(request, response);
+    if (listener !== undefined) return listener(request, response);
+    if (waiting.size >= maxWaiting) return notYet(response);
+    const entry: Waiting = { request, response };
+    waiting.add(entry);
+    // A client that gave up frees its place.
+    response.once('close', () => release(entry));
+    entry.timer = clockTimer(clock, maxWaitMs, () => {
+      if (!waiting.has(entry)) return;
+      release(entry);
+      notYet(response);
+    });
   }, timeouts);
   prepare(server);
   await listenOn(server, port, host);
@@ -38,10 +95,12 @@ export async function listenHeld(port: number, host: string, timeouts: Connectio
     server,
     serve(given) {
       listener = given;
-      for (const [request, response] of waiting.splice(0)) given(request, response);
+      const held = [...waiting];
+      for (const entry of held) release(entry);
+      for (const { request, response } of held) given(request, response);
     },
     abandon() {
-      waiting.length = 0;
+      for (const entry of [...waiting]) release(entry);
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
       return closed;

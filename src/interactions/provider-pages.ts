@@ -4,6 +4,7 @@ import { markWrongUserCode } from '../limits/gates.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { ProviderPageHooks } from '../oidc/configuration.ts';
 import { isPageRoute } from '../oidc/page-routes.ts';
+import { backLink, type BackLink } from './back-link.ts';
 import type { Locale } from './i18n.ts';
 import { chosenLocale } from './language.ts';
 import { sendErrorPage, sendPage } from './send-page.ts';
@@ -55,7 +56,7 @@ const webUrl = (value: unknown): string | undefined =>
  * it: client_id or id_token_hint): its home page, else where it takes people after sign-out,
  * else its sign-in callback's origin. Only http(s) addresses the client registered.
  */
-async function backToClient(ctx: KoaContextWithOIDC): Promise<{ name: string; href: string } | undefined> {
+async function backToClient(ctx: KoaContextWithOIDC): Promise<BackLink | undefined> {
   // The library forwards client_id to the success page only when the person stayed signed in;
   // the sign-out page left the application's id in a short-lived cookie for this link.
   const remembered = ctx.cookies.get(SIGNING_OUT_CLIENT, { signed: false });
@@ -67,7 +68,7 @@ async function backToClient(ctx: KoaContextWithOIDC): Promise<{ name: string; hr
     webUrl(client.clientUri) ??
     (client.postLogoutRedirectUris ?? []).map(webUrl).find(Boolean) ??
     (client.redirectUris ?? []).map((uri) => (webUrl(uri) === undefined ? undefined : `${new URL(uri).origin}/`)).find(Boolean);
-  return href === undefined ? undefined : { name: client.clientName ?? client.clientId, href };
+  return href === undefined ? undefined : backLink(client.clientName ?? client.clientId, href);
 }
 
 /** Carries the application's client_id from the sign-out page to the signed-out page (no secret). */

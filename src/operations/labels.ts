@@ -6,7 +6,7 @@ import type { OperationContext } from './context.ts';
 import { notFound } from './errors.ts';
 import type { LastAdminGuard } from './last-admin.ts';
 import { ADMIN_ROLE } from '../oidc/admin-scope.ts';
-import { hasHiddenCharacter } from '../accounts/normalize.ts';
+import { hasHiddenCharacter, hasLoneSurrogate } from '../accounts/normalize.ts';
 import { says } from '../errors/problems.ts';
 
 /** What else names a role or group, taken off when it is deleted (role-references.ts, group-references.ts); what, for the audit event. */
@@ -17,7 +17,9 @@ export interface LabelReferences {
 
 export const labelCreateSchema = z
   .object({
-    name: matching(z.string().trim().min(1).max(128), /^[^\s]+$/, 'no_spaces').refine((name) => !hasHiddenCharacter(name), says('hidden_character')),
+    name: matching(z.string().trim().min(1).max(128), /^[^\s]+$/, 'no_spaces')
+      .refine((name) => !hasHiddenCharacter(name), says('hidden_character'))
+      .refine((name) => !hasLoneSurrogate(name), says('lone_surrogate')),
     description: z.string().max(1000).default(''),
   })
   .strict();

@@ -8,6 +8,7 @@ import type { RunningGatehouse } from '../../src/server.ts';
 import { connectMongo } from '../../src/storage/mongo.ts';
 import { adminClient, callAdmin } from '../helpers/admin.ts';
 import { testClock, type TestClock } from '../helpers/clock.ts';
+import { clientSecretBasic } from '../helpers/client-auth.ts';
 import { runCli } from '../helpers/process.ts';
 import { deployment, relyingParty, type Deployment } from '../helpers/e2e.ts';
 
@@ -113,6 +114,27 @@ describe('client secret rotation with a grace period (openid-client, real stores
     expect(zero.body.previous_secret_expires_at).to.equal(null);
     expect(await grant(clientId, fourth)).to.equal('invalid_client');
     expect(await grant(clientId, zero.body.client_secret as string)).to.equal('ok');
+  });
+
+  it('each refused attempt with the old secret once the grace is over counts toward GATEHOUSE_CLIENT_AUTH_FAILURE_LIMIT (20): then the new secret is refused too, from that address', async () => {
+    const { clientId, secret: old } = await createService();
+    const rotated = await rotate(clientId, { grace_seconds: 60 });
+    const fresh = rotated.body.client_secret as string;
+    await clock.advance(61_000);
+    const token = (secret: string) =>
+      fetch(`${deploy.issuer}/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: clientSecretBasic(clientId, secret) },
+        body: 'grant_type=client_credentials',
+      });
+    for (let attempt = 1; attempt <= 20; attempt += 1) {
+      const refused = await token(old);
+      expect(refused.status, `attempt ${attempt}`).to.equal(401);
+    }
+    const locked = await token(fresh);
+    expect(locked.status).to.equal(429);
+    expect(((await locked.json()) as { error: string }).error).to.equal('invalid_client');
+    expect(locked.headers.get('retry-after')).to.match(/^\d+$/);
   });
 
   it('a grace out of range is a 400 naming grace_seconds, and nothing rotates', async () => {

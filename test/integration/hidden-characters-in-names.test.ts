@@ -40,6 +40,27 @@ describe('hidden characters in names (admin API, real stores)', function () {
     expect((await call('POST', '/roles', { name: '👩\u200D💻' })).status).to.equal(201);
   });
 
+  it('refuses half of a character (a lone surrogate, which would be stored as U+FFFD) in a role or group name with a 400 naming the field', async () => {
+    const codes = (body: { details?: Array<{ path: string; code: string }> }) => (body.details ?? []).map((detail) => [detail.path, detail.code]);
+    for (const name of ['half\uD83D', '\uDE00half', 'mid\uD800dle']) {
+      for (const path of ['/roles', '/groups']) {
+        const response = await call('POST', path, { name });
+        expect(response.status, `${path} ${JSON.stringify(response.body)}`).to.equal(400);
+        expect(codes(response.body), path).to.deep.include(['name', 'lone_surrogate']);
+      }
+      const user = await call('POST', '/users', { username: 'half-a-role', password: 'correct horse 1', roles: ['fine', name], groups: [name] });
+      expect(user.status, JSON.stringify(user.body)).to.equal(400);
+      expect(codes(user.body)).to.deep.include.members([
+        ['roles.1', 'lone_surrogate'],
+        ['groups.0', 'lone_surrogate'],
+      ]);
+    }
+    const roles = (await call('GET', '/roles')).body as Array<{ name: string }>;
+    expect(roles.map((role) => role.name).filter((name) => name.includes('\uFFFD'))).to.deep.equal([]);
+    // A whole emoji (its two halves together) is a name like any other.
+    expect((await call('POST', '/roles', { name: 'ops😀' })).status).to.equal(201);
+  });
+
   it('a name stored before is still listed, assigned and deleted', async () => {
     const connection = await connectMongo({ uri: suite.deploy.mongodbUri, timeoutMs: 5000 });
     try {

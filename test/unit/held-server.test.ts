@@ -1,23 +1,58 @@
-import { request } from 'node:http';
+import { request, type ClientRequest, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
 import { listenHeld } from '../../src/http/held-server.ts';
 import { bindPorts } from '../../src/http/bind-ports.ts';
 import { StartupError } from '../../src/errors/startup-error.ts';
+import { testClock } from '../helpers/clock.ts';
 
 const TIMEOUTS = { keepAliveTimeoutMs: 5_000, headersTimeoutMs: 5_000, requestTimeoutMs: 10_000 };
 const CONFIG = { host: '127.0.0.1', connections: TIMEOUTS, metrics: { port: undefined, token: undefined } };
 
-function get(port: number, path: string): Promise<{ status: number; body: string }> {
+interface Answer {
+  status: number;
+  body: string;
+  retryAfter?: string | undefined;
+}
+
+function get(port: number, path: string, sent?: (request: ClientRequest) => void): Promise<Answer> {
   return new Promise((resolve, reject) => {
-    const sent = request({ host: '127.0.0.1', port, path }, (response) => {
+    const outgoing = request({ host: '127.0.0.1', port, path, agent: false }, (response) => {
       let body = '';
       response.on('data', (chunk: Buffer) => (body += chunk.toString()));
-      response.on('end', () => resolve({ status: response.statusCode!, body }));
+      response.on('end', () => resolve({ status: response.statusCode!, body, ...(response.headers['retry-after'] === undefined ? {} : { retryAfter: response.headers['retry-after'] }) }));
     });
-    sent.once('error', reject);
-    sent.end();
+    outgoing.once('error', reject);
+    outgoing.end();
+    sent?.(outgoing);
   });
+}
+
+/** Resolves once `count` requests have reached the server (held or not). */
+function arrivals(server: Server, count: number): Promise<void> {
+  return new Promise((resolve) => {
+    let seen = 0;
+    const heard = () => {
+      seen += 1;
+      if (seen < count) return;
+      server.off('request', heard);
+      resolve();
+    };
+    server.on('request', heard);
+  });
+}
+
+/** The server's side of every request that reaches it, in order: whether each was answered yet. */
+function responses(server: Server): ServerResponse[] {
+  const seen: ServerResponse[] = [];
+  server.on('request', (_request, response: ServerResponse) => seen.push(response));
+  return seen;
+}
+
+function expectStarting(answer: Answer): void {
+  expect(answer.status).to.equal(503);
+  expect(answer.retryAfter).to.equal('5');
+  expect(JSON.parse(answer.body)).to.include({ error: 'temporarily_unavailable', code: 'unavailable' });
 }
 
 /**
@@ -59,5 +94,63 @@ describe('a server bound before its application (src/http/held-server.ts, bind-p
       await first.abandon();
     }
     expect(first.main.server.listening, 'given back').to.equal(false);
+  });
+
+  it('holds at most maxWaiting requests: one more is answered 503 temporarily_unavailable with Retry-After at once, and the held ones are served', async () => {
+    const held = await listenHeld(0, '127.0.0.1', TIMEOUTS, { maxWaiting: 2, clock: testClock({ frozen: true }) });
+    try {
+      const port = (held.server.address() as AddressInfo).port;
+      const seen = responses(held.server);
+      const two = arrivals(held.server, 2);
+      const first = get(port, '/one');
+      const second = get(port, '/two');
+      await two;
+      expectStarting(await get(port, '/three'));
+      expect(seen.map((response) => response.writableEnded)).to.deep.equal([false, false, true]);
+      held.serve((req, res) => res.end(`served ${req.url}`));
+      expect(await first).to.deep.equal({ status: 200, body: 'served /one' });
+      expect(await second).to.deep.equal({ status: 200, body: 'served /two' });
+    } finally {
+      await held.abandon();
+    }
+  });
+
+  it('a request that has waited maxWaitMs on the clock is answered 503 with Retry-After; one whose client went away frees its place', async () => {
+    const clock = testClock({ frozen: true });
+    const held = await listenHeld(0, '127.0.0.1', TIMEOUTS, { maxWaiting: 1, maxWaitMs: 10_000, clock });
+    try {
+      const port = (held.server.address() as AddressInfo).port;
+      const seen = responses(held.server);
+      let arrived = arrivals(held.server, 1);
+      const waiting = get(port, '/slow');
+      await arrived;
+      await clock.advance(9_999);
+      expect(seen[0]!.writableEnded, 'still waits before maxWaitMs').to.equal(false);
+      await clock.advance(1);
+      expectStarting(await waiting);
+
+      // A client that gives up while held: its place is free again for the next request.
+      let closedOnServer: Promise<void> | undefined;
+      arrived = new Promise<void>((resolve) =>
+        held.server.once('request', (_req, res: ServerResponse) => {
+          closedOnServer = new Promise<void>((closed) => res.once('close', () => closed()));
+          resolve();
+        }),
+      );
+      let abandoned: ClientRequest | undefined;
+      const gaveUp = get(port, '/gave-up', (outgoing) => (abandoned = outgoing)).catch(() => 'gone');
+      await arrived;
+      abandoned!.destroy();
+      expect(await gaveUp).to.equal('gone');
+      await closedOnServer;
+      arrived = arrivals(held.server, 1);
+      const next = get(port, '/next');
+      await arrived;
+      expect(seen.at(-1)!.writableEnded, 'held, not refused').to.equal(false);
+      held.serve((req, res) => res.end(`served ${req.url}`));
+      expect(await next).to.deep.equal({ status: 200, body: 'served /next' });
+    } finally {
+      await held.abandon();
+    }
   });
 });

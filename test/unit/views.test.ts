@@ -4,6 +4,7 @@ import { DEFAULT_PASSWORD_POLICY } from '../../src/accounts/password-policy.ts';
 import { LOCALES, type Locale } from '../../src/interactions/i18n.ts';
 import { passwordRequirements } from '../../src/interactions/password-rules.ts';
 import { createViews } from '../../src/interactions/views.ts';
+import { backLink } from '../../src/interactions/back-link.ts';
 
 const brand = { name: 'Acme', logoUrl: 'https://cdn.acme.example/logo.svg', primaryColor: '#0a7e3d', supportUrl: 'https://help.acme.example' };
 
@@ -192,12 +193,25 @@ describe('the signed-out page', () => {
 
   it('cuts a very long app name on the button, with the whole name in its tooltip and in the lead', async () => {
     const name = `Northwind ${'procurement '.repeat(16)}portal`;
-    const html = await views.render('signed-out', 'en', { title: 'x', back: { name, href: '/back' } });
+    const html = await views.render('signed-out', 'en', { title: 'x', back: backLink(name, '/back') });
     const button = /<a class="button primary"[^>]*>(.*?)<\/a>/s.exec(html)![0];
     expect(button.replace(/<[^>]+>/g, '').length, 'the button text').to.be.lessThan(60);
     expect(button).to.include(`title="Back to ${name}"`);
     expect(/<p class="lead">(.*?)<\/p>/s.exec(html)![1]!.replace(/<[^>]+>/g, '')).to.include(name);
-    const short = await views.render('signed-out', 'en', { title: 'x', back: { name: 'Payroll', href: '/back' } });
+    const short = await views.render('signed-out', 'en', { title: 'x', back: backLink('Payroll', '/back') });
     expect(short).to.include('>Back to <bdi>Payroll</bdi></a>').and.not.to.include('title="Back to');
+  });
+
+  it('cuts the name by whole characters: a flag or a family emoji across the cut goes whole, never half of it', async () => {
+    const button = async (name: string) => {
+      const html = await views.render('signed-out', 'en', { title: 'x', back: backLink(name, '/back') });
+      return /<a class="button primary"[^>]*>[^<]*<bdi>(.*?)<\/bdi><\/a>/s.exec(html)![1]!;
+    };
+    // 🇫🇷 is two code points (regional indicators F and R): cut after 39 code points, the F alone was left.
+    expect(await button(`${'a'.repeat(38)}🇫🇷 portal for everyone`)).to.equal(`${'a'.repeat(38)}…`);
+    // 👩‍💻 (woman, joiner, laptop) across the cut: not a woman alone.
+    expect(await button(`${'b'.repeat(35)}👩‍💻 portal for everyone`)).to.equal(`${'b'.repeat(35)}…`);
+    // One that fits before the cut stays whole.
+    expect(await button(`${'c'.repeat(30)}🇫🇷 portal for everyone`)).to.equal(`${'c'.repeat(30)}🇫🇷 port…`);
   });
 });

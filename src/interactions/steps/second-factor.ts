@@ -1,4 +1,5 @@
 import { interactionPolicy, type KoaContextWithOIDC } from 'oidc-provider';
+import { hasHiddenCharacter } from '../../accounts/normalize.ts';
 import type { Factors } from '../../mfa/factors.ts';
 import { hasSecondFactor, mfaRequirement, type MfaPolicy } from '../../mfa/policy.ts';
 import { clientFlag } from '../../oidc/client-metadata.ts';
@@ -173,8 +174,11 @@ export function secondFactorStep(deps: SecondFactorDeps, afterSecondFactor?: (st
         const accountId = accountOf(step);
         if (await enrolled(accountId)) return verifyPage(step);
         if (!passkeys.usable) return enrolPage(step, accountId, 'passkey.unavailable');
+        // The account page's rule for a passkey's name (own-sign-in-methods.ts): it is shown in sentences and lists.
+        const name = (form.name ?? '').trim();
+        if (hasHiddenCharacter(name)) return enrolPage(step, accountId, 'passkey.invalid_name');
         const challenge = passkeyChallenge(deps.challengeKey, step.details.uid, 'register');
-        if (!(await passkeys.register(accountId, form.response, challenge, form.name ?? ''))) return enrolPage(step, accountId, 'passkey.failed');
+        if (!(await passkeys.register(accountId, form.response, challenge, name))) return enrolPage(step, accountId, 'passkey.failed');
         await deps.syncEnrolment(accountId);
         const codes = await factors.regenerateRecoveryCodes(accountId);
         return codesPage(step, codes, await step.complete(await loginResult(step, accountId, 'hwk')));
