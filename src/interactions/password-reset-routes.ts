@@ -92,7 +92,7 @@ export function passwordResetRoutes(deps: PasswordResetDeps): Router {
     await sendPage(ctx, views, 'password-forgot', locale, { title: views.translate(locale)('password_forgot.title'), available: false }, 404);
   });
 
-  const minutes = async () => String(Math.round((await deps.settings()).ttlSeconds / 60));
+  const minutes = async () => Math.round((await deps.settings()).ttlSeconds / 60);
 
   function localeOf(ctx: Context): Locale {
     const locale = views.negotiate(chosenLocale(ctx), ctx.get('accept-language'));
@@ -119,7 +119,7 @@ export function passwordResetRoutes(deps: PasswordResetDeps): Router {
     const t = views.translate(locale);
     await sendPage(ctx, views, 'password-message', locale, {
       title: t(`${key}.title`),
-      lead: t(`${key}.lead`, { minutes: await minutes() }),
+      lead: t(`${key}.lead`, { minutes: String(await minutes()) }, await minutes()),
       link: { ...link, label: t(link.label) },
     }, status);
   }
@@ -138,7 +138,7 @@ export function passwordResetRoutes(deps: PasswordResetDeps): Router {
     await deps.mail.send('password_reset', user.email, locale, {
       name: displayName(user),
       link: `${deps.publicBase}/reset/${token}`,
-      minutes: await minutes(),
+      minutes: String(await minutes()),
     });
   }
 

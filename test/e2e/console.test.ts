@@ -874,7 +874,10 @@ describe('admin console (headless Chromium)', () => {
     expect(await links.allTextContents()).to.deep.equal(['Dashboard', 'Users', 'Clients', 'APIs', 'Claim scopes', 'Sign-in providers', 'Roles and groups', 'Lockouts', 'Keys', 'Audit log', 'Settings']);
     expect(await nav.locator('a[aria-current="page"]').textContent()).to.equal('Dashboard');
     const boxes = await links.evaluateAll((elements) => elements.map((element) => element.getBoundingClientRect().toJSON() as DOMRect));
+    const listWidth = (await list.boundingBox())!.width;
     for (const [i, box] of boxes.entries()) {
+      // Each row the list's whole width, its line between rows too (the rows were as wide as their names, the lines ragged).
+      expect(box.width, `link ${i} across the list`).to.be.closeTo(listWidth, 1);
       expect(box.left, `link ${i}`).to.be.at.least(0);
       expect(box.right, `link ${i}`).to.be.at.most(390);
       expect(box.height, `link ${i}: a finger's height`).to.be.at.least(44);

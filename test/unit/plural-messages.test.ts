@@ -4,6 +4,7 @@ import { problemCount, t, useStrings, type Locale } from '../../src/browser-app/
 import { countedKey } from '../../src/browser-app/web/plural.ts';
 import { catalogProblems, loadMessages, translator, type Messages } from '../../src/interactions/i18n.ts';
 import { passwordRequirements } from '../../src/interactions/password-rules.ts';
+import { createViews } from '../../src/interactions/views.ts';
 import { DEFAULT_PASSWORD_POLICY } from '../../src/accounts/password-policy.ts';
 
 const catalogsOf = (dir: string) => loadMessages(fileURLToPath(new URL(`../../${dir}`, import.meta.url)));
@@ -41,6 +42,16 @@ describe('messages with a number in them (src/browser-app/web/plural.ts)', () =>
     expect(passwordRequirements(en, { ...DEFAULT_PASSWORD_POLICY, minLength: 21, digits: 1, history: 1 })).to.equal('Requirements: at least 21 characters; at least one digit; not your current password.');
     const zh = translator(SETS['hosted pages'], 'zh-CN');
     expect(passwordRequirements(zh, { ...DEFAULT_PASSWORD_POLICY, minLength: 21, digits: 1, history: 1 })).to.equal('要求：至少 21 个字符；至少 1 个数字；不能与当前密码相同。');
+  });
+
+  it('the mails and pages say an hour and a minute in English (a link valid for 1 hour, not "1 hours")', async () => {
+    const views = createViews({ directory: fileURLToPath(new URL('../../views', import.meta.url)), brand: { name: 'Acme', logoUrl: undefined, primaryColor: '#0a7e3d', supportUrl: undefined } });
+    const invitation = (hours: string | null, minutes: string) => views.renderMail('invitation', 'en', { name: 'Ada', username: 'ada', link: 'https://id.example/x', hours, minutes });
+    expect((await invitation('1', '60')).text).to.include('expires in 1 hour.');
+    expect((await invitation('2', '120')).text).to.include('expires in 2 hours.');
+    expect((await invitation(null, '1')).text).to.include('expires in 1 minute.');
+    expect((await views.renderMail('email_verification', 'en', { name: 'Ada', link: 'https://id.example/x', hours: '1', byOperator: false })).text).to.include('expires in 1 hour.');
+    expect((await views.renderMail('password_reset', 'en', { name: 'Ada', link: 'https://id.example/x', minutes: '1' })).text).to.include('expires in 1 minute.');
   });
 
   it('the account page says the API\'s limits in Russian as the number asks', () => {
