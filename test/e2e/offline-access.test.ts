@@ -19,7 +19,9 @@ describe('offline_access for first-party clients without prompt=consent (openid-
   let firstParty: oidc.Configuration;
   let thirdParty: oidc.Configuration;
 
-  before(async () => {
+  before(async function () {
+    // A Gatehouse started and seeded on fresh stores: past mocha's 30 s at load 45-50 (qa26; 1.7 CPU-s of it its own).
+    this.timeout(120_000);
     deploy = await deployment('offline_access');
     gatehouse = await deploy.start();
     cast = await seed(gatehouse);
