@@ -97,8 +97,10 @@ export async function startProvider(w: Wiring, { views, selfService, steps, limi
     userCodeGate(limits.userCodeFailures, deviceBlockedPage(views), config.routes),
     // A request object is refused (request_not_supported) where and how the client asked in it.
     answerRefusedRequestObjects(config.routes),
-    // The JWT swap runs inside the library's actions (structuredTokenSwap below), which read the body themselves.
-    refuseOversizedForms(['introspection', 'revocation'], config.routes),
+    // Where nothing ahead reads the form for a client authenticating in its header: the JWT swap runs
+    // inside the library's actions at introspection and revocation (structuredTokenSwap below), and
+    // PAR and device authorization read none. An oversized body left on the socket hung the connection.
+    refuseOversizedForms(['introspection', 'revocation', 'pushed_authorization_request', 'device_authorization'], config.routes),
     // keycloak-js's loadUserInfo() sends the access token, which Keycloak accepts at userinfo whatever its audience.
     jwtRecords.swapForUserinfo({ issuer: config.issuer, publicJwks, routes: config.routes }, hasKeycloakClaims),
     // After the Keycloak envelope is opened: the scope names the opaque token the provider finds.

@@ -6,7 +6,8 @@ import { bufferedForm, FORM_BODY_LIMIT, refuseTooLarge } from './form-body.ts';
 
 /**
  * In front of the provider at endpoints where nothing else may read the form ahead of it
- * (introspection and revocation for a client that authenticates in its header): a body that may
+ * (introspection, revocation, pushed authorization requests and device authorization for a client
+ * that authenticates in its header): a body that may
  * be over the provider's limit — announced over it, or sent without a length — is read here
  * first (bufferedForm), so it is answered 413 with the connection closed. The library would
  * answer it 400 and leave the rest of the body on the socket, where a keep-alive client's next

@@ -81,6 +81,9 @@ describe('oversized bodies read by Gatehouse (forms ahead of the provider, admin
     ['device authorization (client in the body)', '/device/auth', false],
     ['introspection (HTTP Basic)', '/token/introspection', true],
     ['revocation (HTTP Basic)', '/token/revocation', true],
+    ['token (HTTP Basic)', '/token', true],
+    ['pushed authorization requests (HTTP Basic)', '/request', true],
+    ['device authorization (HTTP Basic)', '/device/auth', true],
   ];
   for (const [name, path, withBasic] of cases) {
     it(`${name}: 413 invalid_request as JSON, Connection: close, and the server ends the connection`, async () => {
