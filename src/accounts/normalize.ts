@@ -63,6 +63,11 @@ export function domainKey(domain: string): string {
  * The comparison key for an email: the local part lowercased, the domain by domainKey (see
  * docs/ACCOUNTS.md). Idempotent: the key of a key is itself.
  */
+/** The emailKey of a user without an address: unique per user (FerretDB v1 ignores a sparse/partial unique index). */
+export function noEmailKey(id: string): string {
+  return `none:${id}`;
+}
+
 export function emailKey(email: string): string {
   const lower = email.normalize('NFKC').toLowerCase();
   const at = lower.lastIndexOf('@');

@@ -70,9 +70,7 @@ export interface ImportedFrom {
   realm: string;
 }
 
-export function noEmailKey(id: string): string {
-  return `none:${id}`;
-}
+export { noEmailKey } from './normalize.ts';
 
 const optionalString = { type: String, default: null };
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { noEmailKey, type StoredUser } from '../accounts/user-model.ts';
-import { emailKey, usernameKey } from '../accounts/normalize.ts';
+import type { StoredUser } from '../accounts/user-model.ts';
+import { emailKey, noEmailKey, usernameKey } from '../accounts/normalize.ts';
 import { REQUIRED_ACTIONS } from '../accounts/required-actions.ts';
 import { SERVICE_ACCOUNT_PREFIX, usernameProblem } from '../config/username-rule.ts';
 import { storedProfileAttributes } from '../accounts/profile-attributes.ts';
