@@ -717,7 +717,9 @@ describe('admin console (headless Chromium)', () => {
     const en = JSON.parse(await (await fetch(`${deploy.issuer}/console/assets/locales/en.json`)).text()) as Record<string, string>;
     for (const locale of locales) {
       const strings = JSON.parse(await (await fetch(`${deploy.issuer}/console/assets/locales/${locale}.json`)).text()) as Record<string, string>;
-      expect(Object.keys(en).filter((key) => strings[key] === undefined), `${locale} lacks`).to.deep.equal([]);
+      // Plural variants (`key[one]`) are each language's own (English has [one], Chinese none): the
+      // catalog check (test/unit/plural-messages.test.ts, catalogProblems) holds them to CLDR's forms.
+      expect(Object.keys(en).filter((key) => !/\[[^\]]+\]$/.test(key) && strings[key] === undefined), `${locale} lacks`).to.deep.equal([]);
     }
     // Every page's findings, gathered so that one run reports them all.
     const problems: string[] = [];
