@@ -1,6 +1,6 @@
-import { timingSafeEqual } from 'node:crypto';
 import type { ParsedUrlQuery } from 'node:querystring';
 import type { Middleware } from 'koa';
+import { sameText } from '../crypto/same-text.ts';
 import { bufferedForm, replaceForm } from '../http/form-body.ts';
 import type { AuditInput } from '../observability/audit-input.ts';
 import { guarding } from '../routes/guards.ts';
@@ -22,12 +22,6 @@ export interface PreviousSecretDeps {
   /** Gatehouse's clock, epoch milliseconds. */
   readonly now: () => number;
   readonly audit: (input: AuditInput) => void;
-}
-
-function sameSecret(presented: string, stored: string): boolean {
-  const a = Buffer.from(presented, 'utf8');
-  const b = Buffer.from(stored, 'utf8');
-  return a.length === b.length && timingSafeEqual(a, b);
 }
 
 /** As oidc-provider decodes the two halves of a Basic header (RFC 6749 §2.3.1: form-urlencoded). */
@@ -88,7 +82,7 @@ export function previousSecretGate({ routes, findClient, now, audit }: PreviousS
     const current = client?.client_secret;
     if (typeof previous !== 'string' || typeof until !== 'number' || typeof current !== 'string') return next();
     const at = now();
-    if (at >= until || sameSecret(presented.secret, current) || !sameSecret(presented.secret, previous)) return next();
+    if (at >= until || sameText(presented.secret, current) || !sameText(presented.secret, previous)) return next();
     if (presented.method === 'client_secret_basic') {
       ctx.req.headers.authorization = `Basic ${Buffer.from(`${encodeURIComponent(presented.clientId)}:${encodeURIComponent(current)}`, 'utf8').toString('base64')}`;
     } else {

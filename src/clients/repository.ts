@@ -1,6 +1,6 @@
-import { timingSafeEqual } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import type { ClientMetadata } from 'oidc-provider';
+import { sameText } from '../crypto/same-text.ts';
 import { insertValidated, upsertValidated } from '../storage/validated-writes.ts';
 import { isDuplicateKey } from '../storage/duplicate-key.ts';
 import { documentLocks, lockKey, type DocumentLocks } from '../storage/document-locks.ts';
@@ -186,13 +186,6 @@ function view(record: StoredClientRecord, at: Date): ClientView {
     createdAt: record.createdAt,
     updatedAt: record.updatedAt,
   };
-}
-
-/** Compared in constant time, as every secret is (src/clients/previous-secret.ts). */
-function sameText(a: string, b: string): boolean {
-  const left = Buffer.from(a, 'utf8');
-  const right = Buffer.from(b, 'utf8');
-  return left.length === right.length && timingSafeEqual(left, right);
 }
 
 export function createClientRepository({ model, box, onChange, now = () => new Date(), locks = documentLocks(model.db) }: ClientRepositoryDeps): ClientRepository {
