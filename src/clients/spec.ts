@@ -5,7 +5,7 @@ import { SCOPE_LIST, SCOPE_TOKEN } from '../apis/scope-syntax.ts';
 import { APPLICATION_TYPES, isRedirectUriShape, REDIRECT_URI_PATTERN } from './redirect-uris.ts';
 import { hasHiddenCharacter } from '../accounts/normalize.ts';
 import { ADMIN_ROLE } from '../roles/admin-role.ts';
-import { LABEL_NAME_MAX } from '../roles/label-name.ts';
+import { labelName } from '../roles/label-name.ts';
 
 /**
  * The algorithms a client may have its userinfo signed with (userinfo_signed_response_alg): the
@@ -109,10 +109,10 @@ const common = {
   token_claims: z
     .enum(CLIENT_TOKEN_CLAIMS)
     .describe('keycloak: this client\'s access and ID tokens carry Keycloak\'s claims (typ, azp, realm_access, resource_access, preferred_username, sid), whatever API they are for'),
-  // The names users carry (1-128 characters); they need not exist yet, as default_roles.
+  // The names users carry (the one rule of role names, src/roles/label-name.ts: `admin\u200B` would
+  // show as admin wherever it is read); they need not exist yet, as default_roles.
   service_account_roles: z
-    // As a user's roles (src/operations/users.ts): `admin\u200B` would show as admin wherever it is read.
-    .array(z.string().trim().min(1).max(LABEL_NAME_MAX).refine((name) => !hasHiddenCharacter(name), says('hidden_character')))
+    .array(labelName)
     .max(SERVICE_ACCOUNT_ROLES_MAX)
     // A resource server reading `roles: ["admin"]` would take the service for Gatehouse's administrator.
     .refine((list) => !list.includes(ADMIN_ROLE), says('admin_service_account_role'))

@@ -98,6 +98,7 @@ export const PROBLEMS = {
 
   // Roles and groups.
   no_spaces: 'no spaces',
+  name_spacing: 'may hold single spaces between words, but no tabs, line breaks, other spaces or two spaces in a row',
   role_exists: 'role {name} already exists',
   group_exists: 'group {name} already exists',
   unknown_role: 'no role named "{name}" (create it first)',

@@ -31,7 +31,7 @@ function refusedRoleName(label: string): string | undefined {
     case 'empty':
       return `an empty name: ${rest}`;
     case 'whitespace':
-      return `holds whitespace (the admin API refuses it in a role's name): ${rest}, and in the apps that check it`;
+      return `holds whitespace other than single spaces between words (a tab, a line break, another space, two in a row, or at an end: the admin API refuses it in a role's name): ${rest}, and in the apps that check it`;
     default:
       return undefined;
   }
@@ -39,9 +39,9 @@ function refusedRoleName(label: string): string | undefined {
 
 /**
  * Why the admin API would refuse a group's path as a group name (labelName, src/roles/label-name.ts:
- * no whitespace, no control or invisible format character), or undefined. Keycloak takes `Sales Team`;
- * a Gatehouse group of that name could not be created through the API, and a hidden character makes
- * it read as another group. Not the API's 128 characters: a path holds every parent's name, and the
+ * single spaces between words only, no control or invisible format character), or undefined. A
+ * Gatehouse group named `Sales  Team` could not be created through the API, and a hidden character
+ * makes it read as another group. Not the API's 128 characters: a path holds every parent's name, and the
  * import keeps groups 100 levels deep (MAX_GROUP_DEPTH), as Keycloak's group-membership mapper
  * writes their full paths.
  */
@@ -50,7 +50,7 @@ export function refusedGroupPath(path: string): string | undefined {
   const problems = labelNameProblems(path).filter((problem) => problem !== 'too_long');
   if (problems[0] === 'lone_surrogate') return `holds half of a character (a lone UTF-16 surrogate); ${rest}`;
   if (problems[0] === 'hidden_character') return `holds a control or invisible format character (${visible(path)}): it would read as another group wherever it is shown; ${rest}`;
-  if (problems.length > 0) return `holds whitespace (Gatehouse's group names have none); ${rest}`;
+  if (problems.length > 0) return `holds whitespace other than single spaces between words (Gatehouse's group names have none); ${rest}`;
   return undefined;
 }
 

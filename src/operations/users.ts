@@ -6,7 +6,8 @@ import type { InvitationSender } from '../accounts/invitations.ts';
 import type { PendingLink, ReturnTo } from '../accounts/password-resets.ts';
 import type { ClientView } from '../clients/repository.ts';
 import { invalid } from '../errors/gatehouse-error.ts';
-import { addressKey, hasHiddenCharacter, hasLoneSurrogate } from '../accounts/normalize.ts';
+import { addressKey, hasHiddenCharacter } from '../accounts/normalize.ts';
+import { labelName } from '../roles/label-name.ts';
 import { PROFILE_ATTRIBUTE_NAMES, profileAttributesInput, type ProfileAttributesPatch } from '../accounts/profile-attributes.ts';
 import { isRequiredAction, REQUIRED_ACTIONS, type RequiredAction } from '../accounts/required-actions.ts';
 import { shortened } from '../accounts/shortened.ts';
@@ -29,14 +30,8 @@ export interface VerificationSender {
   emailChanged?(user: User, previousEmail: string, by: ChangedBy): Promise<void>;
 }
 
-// A role or group named here is created if new (roles.ensure): the names' rule (labels.ts) holds.
-const label = z
-  .string()
-  .trim()
-  .min(1)
-  .max(128)
-  .refine((name) => !hasHiddenCharacter(name), says('hidden_character'))
-  .refine((name) => !hasLoneSurrogate(name), says('lone_surrogate'));
+// A role or group named here is created if new (roles.ensure): the names' one rule (src/roles/label-name.ts) holds.
+const label = labelName;
 // The names (OpenID standard claims) read like the other profile texts: no hidden character (src/accounts/profile-attributes.ts).
 const optionalText = z.string().max(256).refine((value) => !hasHiddenCharacter(value), says('hidden_character')).nullable().optional();
 

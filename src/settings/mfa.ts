@@ -3,6 +3,7 @@ import type { Config } from '../config/load.ts';
 import type { RuntimeSettingName } from '../config/schema.ts';
 import type { MfaPolicy } from '../mfa/policy.ts';
 import { fieldsFrom, settingsFrom, type SettingsGroup } from './group.ts';
+import { labelName } from '../roles/label-name.ts';
 
 /**
  * Who must use a second factor (Keycloak: a required action / conditional OTP by role):
@@ -18,10 +19,10 @@ export const MFA_ENV: Readonly<Record<keyof MfaSettings, RuntimeSettingName>> = 
   mfa_required_groups: 'GATEHOUSE_MFA_REQUIRED_GROUPS',
 };
 
-// The same names users carry (src/accounts/accounts.ts: 1-128 characters); they need not exist yet.
+// The same names users carry (the one rule of role and group names, src/roles/label-name.ts); they need not exist yet.
 const names = () =>
   z
-    .array(z.string().trim().min(1).max(128))
+    .array(labelName)
     .max(100)
     .transform((list) => [...new Set(list)])
     .nullable()

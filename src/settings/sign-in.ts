@@ -5,6 +5,7 @@ import { ADMIN_ROLE } from '../oidc/admin-scope.ts';
 import type { Config } from '../config/load.ts';
 import type { RuntimeSettingName } from '../config/schema.ts';
 import type { SettingsGroup, SettingsPatch, StoredValues } from './group.ts';
+import { labelName } from '../roles/label-name.ts';
 
 /**
  * Sign-in and self-service settings (Keycloak's Realm settings → Login): what the sign-in page
@@ -87,9 +88,9 @@ export const signInValueSchemas = {
   password_reset: z.boolean(),
   password_reset_ttl: seconds(60, DAY),
   invitation_ttl: seconds(60, 30 * DAY),
-  // The names users carry (src/accounts/accounts.ts: 1-128 characters); they need not exist yet.
+  // The names users carry (the one rule of role names, src/roles/label-name.ts); they need not exist yet.
   default_roles: z
-    .array(z.string().trim().min(1).max(128))
+    .array(labelName)
     .max(100)
     // Registration, identity providers and invitations create users: none of them may make an administrator.
     .refine((list) => !list.includes(ADMIN_ROLE), says('admin_default_role'))

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { matching } from '../errors/zod-checks.ts';
 import { problemText, says, type ProblemCode } from '../errors/problems.ts';
 import { hasHiddenCharacter } from '../accounts/normalize.ts';
+import { labelName } from '../roles/label-name.ts';
 
 /**
  * What an operator says about an upstream identity provider (admin API, CLI, console): the
@@ -31,7 +32,8 @@ export function isLoopback(hostname: string): boolean {
 }
 
 const claimName = matching(z.string().trim().min(1).max(200), /^[^\s]+$/, 'claim_name');
-const label = matching(z.string().trim().min(1).max(128), /^[^\s]+$/, 'no_spaces');
+// A mapping's local role or group: the one rule of their names (src/roles/label-name.ts).
+const label = labelName;
 const domain = matching(z.string().trim().toLowerCase(), /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, 'domain_name');
 
 export const UPSTREAM_KINDS = ['oidc', 'oauth2'] as const;

@@ -599,7 +599,8 @@ describe('admin API /admin/api/v1 (real stores, own tokens)', () => {
       expect(await problem('POST', '/users', { username: '' })).to.deep.equal({ field: 'username', code: 'empty' });
       expect(await problem('POST', '/users', { username: 'codes-user', password: 'short' })).to.deep.equal({ field: 'password', code: 'password_too_short', params: { limit: 8 } });
       expect(await problem('POST', '/users', { username: 'root' })).to.deep.equal({ field: 'username', code: 'already_in_use' });
-      expect(await problem('POST', '/roles', { name: 'two words' })).to.deep.equal({ field: 'name', code: 'no_spaces' });
+      expect(await problem('POST', '/roles', { name: 'two  spaces' })).to.deep.equal({ field: 'name', code: 'name_spacing' });
+      expect(await problem('POST', '/groups', { name: 'tab\tname' })).to.deep.equal({ field: 'name', code: 'name_spacing' });
       expect(await problem('POST', '/apis', { identifier: 'relative/path' })).to.deep.equal({ field: 'identifier', code: 'uri_example' });
       expect(await problem('POST', '/apis', { identifier: 'https://codes.example.com', access_token_ttl: 1 })).to.deep.equal({ field: 'access_token_ttl', code: 'too_small', params: { min: 5 } });
       expect(await problem('POST', '/upstream-providers', { preset: 'keycloak', alias: 'kc', client_id: 'x', client_secret: 'y' })).to.deep.equal({ field: 'base_url', code: 'keycloak_realm_url' });

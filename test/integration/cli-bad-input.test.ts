@@ -52,7 +52,7 @@ describe('gatehouse CLI with bad input: one line naming the flag (as typed) and 
     await refused(['clients', 'create', '--name', 'x'.repeat(201)], '--name: must be at most 200 characters');
     await refused(['clients', 'update', clientId, '--name', ' '], '--name: must not be empty');
     await refused(['roles', 'create', 'r'.repeat(129)], 'NAME: must be at most 128 characters');
-    await refused(['groups', 'create', 'two words'], 'NAME: no spaces');
+    await refused(['groups', 'create', 'two  spaces'], 'NAME: may hold single spaces between words, but no tabs, line breaks, other spaces or two spaces in a row');
   });
 
   it('unknown fields', async () => {

@@ -1,7 +1,7 @@
 /// <reference lib="dom" />
 import type { SettingsGroupResponse } from '../../admin/responses.ts';
 import { ApiError, type AdminApi } from './api.ts';
-import { confirmed, currentLocale, h, notice, render, showError, t, words } from './ui.ts';
+import { confirmed, currentLocale, h, notice, render, showError, t, nameList } from './ui.ts';
 import { listIn } from './list-format.ts';
 
 type GroupView = SettingsGroupResponse;
@@ -126,7 +126,7 @@ function patchOf(form: HTMLFormElement, group: Group, view: GroupView): Record<s
     const number = (text: FormDataEntryValue | null) => (text === null || String(text).trim() === '' || Number.isNaN(Number(text)) ? String(text ?? '') : Number(text));
     const value =
       field.kind === 'list'
-        ? words(raw)
+        ? nameList(raw)
         : field.kind === 'boolean'
           ? raw !== null
           : field.kind === 'choice'

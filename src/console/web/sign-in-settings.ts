@@ -1,7 +1,7 @@
 /// <reference lib="dom" />
 import type { SignInSettingsResponse as SignInSettingsView } from '../../admin/responses.ts';
 import { ApiError, type AdminApi } from './api.ts';
-import { card, confirmed, currentLocale, h, notice, render, showError, t, words } from './ui.ts';
+import { card, confirmed, currentLocale, h, notice, render, showError, t, nameList, words } from './ui.ts';
 import { listIn } from './list-format.ts';
 
 type Name = keyof SignInSettingsView['settings'];
@@ -80,7 +80,7 @@ function patchOf(form: HTMLFormElement, view: SignInSettingsView): Record<string
     password_reset: () => data.get('password_reset') !== null,
     password_reset_ttl: () => Number(data.get('password_reset_ttl')),
     invitation_ttl: () => Number(data.get('invitation_ttl')),
-    default_roles: () => words(data.get('default_roles')),
+    default_roles: () => nameList(data.get('default_roles')),
   };
   const patch: Record<string, unknown> = {};
   for (const [name, setting] of Object.entries(view.settings) as Array<[Name, Setting]>) {

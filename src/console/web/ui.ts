@@ -75,7 +75,17 @@ export const lines = (value: FormDataEntryValue | null): string[] =>
     .map((line) => line.trim())
     .filter(Boolean);
 
-/** Words of a list field ("admin, support" or "admin support"). */
+/**
+ * Names of a list of roles or groups, separated by commas or lines ("admin, Order Manager"): a
+ * role or group name may hold single spaces (src/roles/label-name.ts), so a space separates nothing.
+ */
+export const nameList = (value: FormDataEntryValue | null): string[] =>
+  String(value ?? '')
+    .split(/[,\n]+/)
+    .map((name) => name.trim())
+    .filter(Boolean);
+
+/** Words of a list field ("admin, support" or "admin support"): scopes, domains. */
 export const words = (value: FormDataEntryValue | null): string[] =>
   String(value ?? '')
     .split(/[\s,]+/)

@@ -5,7 +5,7 @@ import { appLabel, appName, appNames } from './app-names.ts';
 import { attributesForm } from './user-attributes.ts';
 import { invitationSection } from './user-invitation.ts';
 import { requiredActionsForm } from './user-required-actions.ts';
-import { card, checkField, confirmed, deleteCard, facts, h, hashQuery, isolate, notice, pager, render, showError, t, table, textField, when, words } from './ui.ts';
+import { card, checkField, confirmed, deleteCard, facts, h, hashQuery, isolate, notice, pager, render, showError, t, table, textField, when, nameList } from './ui.ts';
 
 const PAGE = 25;
 const details = (error: unknown) => (error instanceof ApiError ? error.details : []);
@@ -67,8 +67,8 @@ export async function userListPage(root: HTMLElement, api: AdminApi): Promise<vo
       username: String(data.get('username') ?? '').trim(),
       ...(email === '' ? {} : { email }),
       ...(password === '' ? {} : { password }),
-      roles: words(data.get('roles')),
-      groups: words(data.get('groups')),
+      roles: nameList(data.get('roles')),
+      groups: nameList(data.get('groups')),
     };
     api.post<User>('/users', body).then(
       (user) => {
@@ -148,8 +148,8 @@ export async function userPage(root: HTMLElement, api: AdminApi, id: string, mes
       given_name: text('given_name'),
       family_name: text('family_name'),
       name: text('name'),
-      roles: words(data.get('roles')),
-      groups: words(data.get('groups')),
+      roles: nameList(data.get('roles')),
+      groups: nameList(data.get('groups')),
     };
     api.patch<User>(path, body).then(
       () => again(t('user.saved')),
