@@ -6,8 +6,11 @@ import { hasHiddenCharacter, hasLoneSurrogate } from '../accounts/normalize.ts';
 /** Most characters of a role or group name. */
 export const LABEL_NAME_MAX = 128;
 
-/** Words with one plain space (U+0020) between two: `Order Manager`, not `Order  Manager`, a tab or a U+3000. */
-const SINGLE_SPACED = /^\S+(?: \S+)*$/;
+/**
+ * Words with one plain space (U+0020) between two: `Order Manager`, not `Order  Manager`, a tab or
+ * a U+3000. Nothing at all passes here: an empty name is `empty`'s problem, said once.
+ */
+const SINGLE_SPACED = /^(?:\S+(?: \S+)*)?$/;
 
 /**
  * The rule for the name of a role or group, wherever one enters (POST /admin/api/v1/roles and
