@@ -1002,7 +1002,8 @@ describe('admin console (headless Chromium)', () => {
       const labels = ['at', 'type', 'actor', 'client', 'target', 'detail'].map((column) => JSON.stringify(strings[`audit.col.${column}`]));
       expect(cells.map((cell) => cell.label), `${locale}: each value under its column's name`).to.deep.equal(labels);
       for (const cell of cells) expect(cell, `${locale}: ${cell.label} on the screen`).to.include({ shown: true }).and.satisfy((c: typeof cell) => c.left >= 0 && c.right <= 390);
-      expect(cells.map((cell) => cell.text)).to.include.members(['consent.revoked', 'operator', 'gatehouse-account', 'client reports-service-for-the-finance-department']);
+      // The target's kind in the page's language ("клиент …", "客户端 …"), its id as given.
+      expect(cells.map((cell) => cell.text)).to.include.members(['consent.revoked', 'operator', 'gatehouse-account', `${strings['audit.kind.client']} reports-service-for-the-finance-department`]);
       expect(await page.evaluate(() => document.documentElement.scrollWidth), locale).to.be.at.most(390);
       expect(await seriousViolations(page), locale).to.deep.equal([]);
       await screenshot(page, `console-audit-390-${locale}`);
