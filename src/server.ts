@@ -70,7 +70,8 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
   // ports before forking (src/main.ts), and a worker replacing one that died must not take
   // connections off the shared socket that the others would serve at once.
   const portsFirst = !cluster.isWorker;
-  const holding = { prepare: (server: Server) => void server.on('clientError', clientErrorHandler(logger)), clock };
+  // /healthz and /readyz answer at once while the stores come up (held-server.ts): alive, not ready.
+  const holding = { prepare: (server: Server) => void server.on('clientError', clientErrorHandler(logger)), clock, probes: { healthz: config.routes.healthz, readyz: config.routes.readyz } };
   let ports = portsFirst ? await bindPorts(config, holding) : undefined;
   let stores: Awaited<ReturnType<typeof openStores>>;
   try {
@@ -179,7 +180,9 @@ export async function startGatehouse(config: Config, logger: Logger, options: St
     app = gatehouseApp.koa;
     ports ??= await bindPorts(config, holding);
     const server = ports.main.server;
-    ports.main.serve(gatehouseApp.listener);
+    const { unavailable } = ports.main.serve(gatehouseApp.listener);
+    // Requests that came before the stores were up and were told to retry (503 + Retry-After).
+    if (unavailable > 0) logger.warn({ requests: unavailable }, `answered ${unavailable} ${unavailable === 1 ? 'request' : 'requests'} 503 while starting (Retry-After): a start this slow wants its stores checked`);
     const metricsListener = observability.metricsListener();
     if (metricsListener !== undefined) ports.metrics?.serve(metricsListener);
     const url = localUrl(server, config.host);

@@ -4,7 +4,7 @@ import type { Context } from 'koa';
 import { GatehouseError, invalid } from '../errors/gatehouse-error.ts';
 import { jsonBreak } from '../errors/json-break.ts';
 import { problemText, type ProblemCode, type ProblemParams } from '../errors/problems.ts';
-import { refuseNulCharacters } from '../errors/nul-characters.ts';
+import { refuseUnstorableText } from '../errors/nul-characters.ts';
 import { findDuplicateMember, lostMembers } from '../json/members.ts';
 
 const UTF8 = new TextDecoder('utf-8', { fatal: true });
@@ -52,7 +52,7 @@ export async function readJson(ctx: Context, limit: number | BodyLimit = DEFAULT
     const duplicate = await findDuplicateMember(() => body.blocks());
     if (duplicate !== undefined) throw invalid(duplicate.path, 'duplicate_member', { line: duplicate.line, column: duplicate.column });
   }
-  refuseNulCharacters(parsed);
+  refuseUnstorableText(parsed);
   return parsed;
 }
 

@@ -5,7 +5,7 @@ import type { AuditActor } from '../observability/audit-trail.ts';
 import { NotFoundError } from '../errors/gatehouse-error.ts';
 import { errorResponder } from '../errors/respond.ts';
 import { readJson, readJsonBody } from './json-body.ts';
-import { refuseNulCharacters } from '../errors/nul-characters.ts';
+import { refuseUnstorableText } from '../errors/nul-characters.ts';
 import { openApiDocument } from './openapi.ts';
 import type { AdminRoute } from './route-table.ts';
 
@@ -28,8 +28,8 @@ export function adminRouter({ routes, auth, adminUrl, logger }: AdminRouterDeps)
   });
   for (const route of routes) {
     router[route.method](route.path, auth, async (ctx: Context & { params: Record<string, string> }) => {
-      refuseNulCharacters(ctx.params);
-      refuseNulCharacters(ctx.query);
+      refuseUnstorableText(ctx.params);
+      refuseUnstorableText(ctx.query);
       const body = route.body === undefined ? undefined : route.optionalBody === true && noBody(ctx) ? {} : route.streamedBody === true ? await readJsonBody(ctx, route.bodyLimit) : await readJson(ctx, route.bodyLimit);
       const result = await route.handle({
         params: ctx.params,

@@ -9,8 +9,7 @@ import { CLIENT_AUTH_ROUTES, type RoutesTable } from '../routes/table.ts';
 import { PREVIOUS_CLIENT_SECRET, PREVIOUS_CLIENT_SECRET_UNTIL } from './repository.ts';
 
 
-/** The longest grace period a rotation may give the secret before it (30 days, in seconds). */
-export const MAX_SECRET_GRACE_SECONDS = 2_592_000;
+export { MAX_SECRET_GRACE_SECONDS } from './secret-grace.ts';
 
 /** At most one `client.previous_secret_used` event per client this often, per instance. */
 const AUDIT_EVERY_MS = 5 * 60_000;

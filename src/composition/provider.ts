@@ -150,6 +150,9 @@ export async function startProvider(w: Wiring, { views, selfService, steps, limi
           token: ['POST', 'OPTIONS'],
           introspection: ['POST', 'OPTIONS'],
           revocation: ['POST', 'OPTIONS'],
+          pushed_authorization_request: ['POST', 'OPTIONS'],
+          // GET and HEAD: a browser is sent to the code entry page (deviceEndpointPage below).
+          device_authorization: ['GET', 'HEAD', 'POST', 'OPTIONS'],
           userinfo: ['GET', 'HEAD', 'POST', 'OPTIONS'],
           jwks: ['GET', 'HEAD', 'OPTIONS'],
           // Registration is server to server, without CORS (as the library has it): OPTIONS is a wrong method there too.

@@ -19,10 +19,11 @@ function named(setting: string, port: number, host: string, error: unknown): unk
 /**
  * Binds PORT (and GATEHOUSE_METRICS_PORT) on HOST. A port something else listens on is a
  * StartupError naming its setting. `prepare` sees the main server before it listens; `clock`
- * times how long a request may wait for the application (held-server.ts).
+ * times how long a request may wait for the application; `probes` are the health paths the main
+ * port answers meanwhile (held-server.ts).
  */
-export async function bindPorts(config: Pick<Config, 'port' | 'host' | 'connections' | 'metrics'>, { prepare, clock }: Pick<HoldOptions, 'prepare' | 'clock'> = {}): Promise<BoundPorts> {
-  const main = await listenHeld(config.port, config.host, config.connections, { prepare, clock }).catch((error: unknown) => {
+export async function bindPorts(config: Pick<Config, 'port' | 'host' | 'connections' | 'metrics'>, { prepare, clock, probes }: Pick<HoldOptions, 'prepare' | 'clock' | 'probes'> = {}): Promise<BoundPorts> {
+  const main = await listenHeld(config.port, config.host, config.connections, { prepare, clock, probes }).catch((error: unknown) => {
     throw named('PORT', config.port, config.host, error);
   });
   let metrics: HeldServer | undefined;

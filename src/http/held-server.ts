@@ -2,6 +2,7 @@ import type { IncomingMessage, RequestListener, Server, ServerResponse } from 'n
 import { clockTimer, systemClock, type Clock, type ClockTimer } from '../clock.ts';
 import { problemText } from '../errors/problems.ts';
 import { STORE_RETRY_AFTER_SECONDS } from '../errors/store-unavailable.ts';
+import { isPath } from '../routes/match.ts';
 import { createHttpServer, type ConnectionTimeouts } from './server-timeouts.ts';
 
 /**
@@ -12,9 +13,22 @@ import { createHttpServer, type ConnectionTimeouts } from './server-timeouts.ts'
  */
 export interface HeldServer {
   readonly server: Server;
-  serve(listener: RequestListener): void;
+  /** Hands every waiting and later request to `listener`; says how many the hold answered 503. */
+  serve(listener: RequestListener): HoldSummary;
   /** Startup failed: the port is given back, waiting connections are closed. */
   abandon(): Promise<void>;
+}
+
+/** What the hold did before the application was there. */
+export interface HoldSummary {
+  /** Requests answered 503 (no place to wait, or waited too long); the probes' answers not counted. */
+  readonly unavailable: number;
+}
+
+/** The health probes' paths (the routes table's, base path included). */
+export interface ProbePaths {
+  readonly healthz: string;
+  readonly readyz: string;
 }
 
 export interface HoldOptions {
@@ -29,6 +43,12 @@ export interface HoldOptions {
   readonly maxWaitMs?: number;
   /** Times the wait (tests move it). */
   readonly clock?: Clock;
+  /**
+   * Answered at once while the application is not there, without taking a place: the liveness
+   * probe 200 (the process is alive: an orchestrator must not restart a slow start), the readiness
+   * probe 503 (not ready yet). Matched as the routes are (case, one trailing slash; GET and HEAD).
+   */
+  readonly probes?: ProbePaths;
 }
 
 /** Enough for a restart under load to keep the first seconds' requests; a few MB of sockets at most. */
@@ -61,6 +81,20 @@ function notYet(response: ServerResponse): void {
   response.end(JSON.stringify({ error: 'temporarily_unavailable', error_description: description, message: description, code: 'unavailable' }));
 }
 
+/** The answer of a probe while starting, or false for any other request. */
+function answerProbe(request: IncomingMessage, response: ServerResponse, probes: ProbePaths | undefined): boolean {
+  if (probes === undefined || (request.method !== 'GET' && request.method !== 'HEAD')) return false;
+  const url = request.url ?? '';
+  const query = url.indexOf('?');
+  const path = query === -1 ? url : url.slice(0, query);
+  const live = isPath(path, probes.healthz);
+  if (!live && !isPath(path, probes.readyz)) return false;
+  const body = JSON.stringify(live ? { status: 'ok' } : { status: 'starting' });
+  response.writeHead(live ? 200 : 503, { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store', 'Content-Length': Buffer.byteLength(body) });
+  response.end(request.method === 'HEAD' ? undefined : body);
+  return true;
+}
+
 interface Waiting {
   readonly request: IncomingMessage;
   readonly response: ServerResponse;
@@ -69,8 +103,13 @@ interface Waiting {
 
 /** A HeldServer on `port` and `host`. */
 export async function listenHeld(port: number, host: string, timeouts: ConnectionTimeouts, options: HoldOptions = {}): Promise<HeldServer> {
-  const { prepare = () => {}, maxWaiting = MAX_WAITING, maxWaitMs = MAX_WAIT_MS, clock = systemClock } = options;
+  const { prepare = () => {}, maxWaiting = MAX_WAITING, maxWaitMs = MAX_WAIT_MS, clock = systemClock, probes } = options;
   let listener: RequestListener | undefined;
+  let unavailable = 0;
+  const refuse = (response: ServerResponse) => {
+    unavailable += 1;
+    notYet(response);
+  };
   const waiting = new Set<Waiting>();
   function release(entry: Waiting): void {
     entry.timer?.cancel();
@@ -78,7 +117,8 @@ export async function listenHeld(port: number, host: string, timeouts: Connectio
   }
   const server = createHttpServer((request, response) => {
     if (listener !== undefined) return listener(request, response);
-    if (waiting.size >= maxWaiting) return notYet(response);
+    if (answerProbe(request, response, probes)) return undefined;
+    if (waiting.size >= maxWaiting) return refuse(response);
     const entry: Waiting = { request, response };
     waiting.add(entry);
     // A client that gave up frees its place.
@@ -86,7 +126,7 @@ export async function listenHeld(port: number, host: string, timeouts: Connectio
     entry.timer = clockTimer(clock, maxWaitMs, () => {
       if (!waiting.has(entry)) return;
       release(entry);
-      notYet(response);
+      refuse(response);
     });
   }, timeouts);
   prepare(server);
@@ -98,6 +138,7 @@ export async function listenHeld(port: number, host: string, timeouts: Connectio
       const held = [...waiting];
       for (const entry of held) release(entry);
       for (const { request, response } of held) given(request, response);
+      return { unavailable };
     },
     abandon() {
       for (const entry of [...waiting]) release(entry);

@@ -3,7 +3,7 @@ import { ACCOUNT_CLIENT_ID } from '../clients/account-client.ts';
 import type { ClientView, ClientWithSecret } from '../clients/repository.ts';
 import { redirectUriProblem, type ApplicationType } from '../clients/redirect-uris.ts';
 import { usesSecret } from '../clients/secrets.ts';
-import { MAX_SECRET_GRACE_SECONDS } from '../clients/previous-secret.ts';
+import { MAX_SECRET_GRACE_SECONDS } from '../clients/secret-grace.ts';
 import { z } from 'zod';
 import { ASKED_ONLY_SCOPES } from '../clients/asked-only-scopes.ts';
 import { isOidcScope } from '../oidc/claims.ts';

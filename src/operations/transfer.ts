@@ -1,5 +1,5 @@
 import type { GatehouseServices } from '../services.ts';
-import { refuseNulCharacters } from '../errors/nul-characters.ts';
+import { refuseUnstorableText } from '../errors/nul-characters.ts';
 import { exportAll, importAll, type ExportCounts, type ExportTarget } from '../transfer/export-file.ts';
 import type { OperationContext } from './context.ts';
 import { settingsChecks } from './settings-checks.ts';
@@ -14,7 +14,7 @@ export function transferOperations(services: GatehouseServices, issuer: string) 
       return counts;
     },
     async import(ctx: OperationContext, document: unknown, { encrypted }: { encrypted: boolean }) {
-      refuseNulCharacters(document);
+      refuseUnstorableText(document);
       // The file's runtime settings are checked as the admin API checks a change (roles and groups named must exist).
       const summary = await importAll(services, document, issuer, settingsChecks);
       await services.audit.write({ ...ctx, type: 'import.applied', details: { ...summary, encrypted } });

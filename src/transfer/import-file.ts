@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { z, ZodError } from 'zod';
 import type { StoredUser } from '../accounts/user-model.ts';
 import { emailKey, noEmailKey, usernameKey } from '../accounts/normalize.ts';
 import { REQUIRED_ACTIONS } from '../accounts/required-actions.ts';
@@ -6,6 +6,7 @@ import { SERVICE_ACCOUNT_PREFIX, usernameProblem } from '../config/username-rule
 import { storedProfileAttributes } from '../accounts/profile-attributes.ts';
 import { storedCustomAttributes } from '../accounts/custom-attributes.ts';
 import type { ExportedClient } from '../clients/repository.ts';
+import { MAX_SECRET_GRACE_SECONDS } from '../clients/secret-grace.ts';
 import { enrolmentKeeper } from '../mfa/enrolment.ts';
 import type { TotpImportOutcome } from '../mfa/factors.ts';
 import { TOTP_ALGORITHMS, TOTP_DIGITS } from '../mfa/totp.ts';
@@ -200,17 +201,39 @@ export type ExportCounts = Record<
   number
 >;
 
+type ImportData = z.output<typeof importSchema>;
+
 /**
- * `gatehouse import --dry-run`: the document checked as the import checks it, and what it holds —
- * nothing read from or written to a database (a backup's passphrase and contents can be verified
- * anywhere).
+ * The file checked for import at `now`: its shape, then what depends on the time — a client's
+ * previous secret may work at most MAX_SECRET_GRACE_SECONDS after the import, as long as a rotation
+ * here could give it (an export carries a grace a rotation gave; an edited file could give years).
+ * A grace already over is taken (the import drops it).
  */
-export function checkExport(document: unknown): ExportCounts {
-  return exportCounts(importSchema.parse(document));
+function checkedAt(document: unknown, now: () => Date): ImportData {
+  const data = importSchema.parse(document);
+  const latest = new Date(now().getTime() + MAX_SECRET_GRACE_SECONDS * 1000);
+  const issues: z.core.$ZodIssue[] = [];
+  data.clients.forEach((client, index) => {
+    const until = client.previousSecret?.expiresAt;
+    if (until === undefined || new Date(until) <= latest) return;
+    const { message, params } = says('too_big', { max: latest.toISOString() });
+    issues.push({ code: 'custom', path: ['clients', index, 'previousSecret', 'expiresAt'], message, params, input: until });
+  });
+  if (issues.length > 0) throw new ZodError(issues);
+  return data;
+}
+
+/**
+ * `gatehouse import --dry-run`: the document checked as the import checks it at `now`, and what it
+ * holds — nothing read from or written to a database (a backup's passphrase and contents can be
+ * verified anywhere).
+ */
+export function checkExport(document: unknown, now: Date): ExportCounts {
+  return exportCounts(checkedAt(document, () => now));
 }
 
 /** How many of each kind a document checked for import holds (settings: how many settings it sets). */
-export function exportCounts(data: z.output<typeof importSchema>): ExportCounts {
+export function exportCounts(data: ImportData): ExportCounts {
   return {
     apis: data.apis.length,
     roles: data.roles.length,
@@ -271,7 +294,7 @@ export type ImportSummary = {
  * which the operation passes; without them only each group's own rules are checked).
  */
 export async function importAll(services: GatehouseServices, document: unknown, issuer: string, settingsChecks: SettingsChecksOver = () => ({})): Promise<ImportSummary> {
-  const data = importSchema.parse(document);
+  const data = checkedAt(document, () => new Date(services.clock.now()));
   const settings = await planSettings(services.runtimeSettings, data.settings, settingsChecks, { roles: services.roles, groups: services.groups }, { roles: data.roles.map((role) => role.name), groups: data.groups.map((group) => group.name) });
   const conflicts: ImportConflict[] = [];
   let conflictsTotal = 0;

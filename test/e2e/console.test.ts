@@ -644,6 +644,16 @@ describe('admin console (headless Chromium)', () => {
     await page.clock.fastForward('06:00');
     await page.getByText('You were signed out after a period of inactivity').waitFor();
     expect(await page.evaluate(() => sessionStorage.getItem('gatehouse.console.tokens'))).to.equal(null);
+    // The account page's signed-out card (browser-app/web/sign-in-card.ts): the hosted pages' 26rem in the middle, the notice in it, one button across it.
+    const card = await page.evaluate(() => {
+      const box = document.querySelector('main .sign-in-card')?.getBoundingClientRect();
+      const button = document.querySelector('main .sign-in-card button')?.getBoundingClientRect();
+      return { heading: document.querySelector('main .sign-in-card h1')?.textContent, alert: document.querySelector('main .sign-in-card [role="alert"]')?.textContent, width: box?.width, centre: box === undefined ? undefined : box.left + box.width / 2, buttonWidth: button?.width };
+    });
+    expect(card).to.include({ heading: 'Sign in to the Gatehouse console', width: 416 });
+    expect(card.alert).to.include('You were signed out after a period of inactivity');
+    expect(card.centre, 'in the middle').to.be.closeTo(640, 1);
+    expect(card.buttonWidth, 'the button across the card (its padding aside)').to.be.closeTo(416 - 2 * 28, 1);
     await page.getByRole('button', { name: 'Sign in' }).click();
     // The provider's session is still there, but the console asks for credentials (prompt=login).
     await page.waitForSelector('input[name="password"]');

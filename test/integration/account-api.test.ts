@@ -176,6 +176,10 @@ describe('account API (the account page\'s own tokens; real stores)', () => {
       const bad = await call(token, 'PATCH', '/profile', { locale: 'not a locale!' });
       expect(bad.status).to.equal(400);
       expect(bad.body.details).to.deep.equal([{ path: 'locale', message: PROBLEMS.language_tag, code: 'language_tag' }]);
+      // Half of a character (JSON's "\ud800") would be stored as U+FFFD: refused naming the field.
+      const half = await call(token, 'PATCH', '/profile', { name: 'Pat \ud83d' });
+      expect(half.status).to.equal(400);
+      expect(half.body.details).to.deep.equal([{ path: 'name', message: PROBLEMS.lone_surrogate, code: 'lone_surrogate' }]);
       // A save naming nothing is refused, not audited as an update of nothing (as the admin API's PATCH).
       await gatehouse.audit.flush();
       const updatesBefore = (await gatehouse.services.audit.query({ users: [user.id], types: ['user.updated'], limit: 50 })).events.length;

@@ -50,10 +50,8 @@ describe('hidden characters in names (admin API, real stores)', function () {
       }
       const user = await call('POST', '/users', { username: 'half-a-role', password: 'correct horse 1', roles: ['fine', name], groups: [name] });
       expect(user.status, JSON.stringify(user.body)).to.equal(400);
-      expect(codes(user.body)).to.deep.include.members([
-        ['roles.1', 'lone_surrogate'],
-        ['groups.0', 'lone_surrogate'],
-      ]);
+      // Refused with the body as a whole, before the fields are read: the first one is named (as a NUL is).
+      expect(codes(user.body)).to.deep.equal([['roles.1', 'lone_surrogate']]);
     }
     const roles = (await call('GET', '/roles')).body as Array<{ name: string }>;
     expect(roles.map((role) => role.name).filter((name) => name.includes('\uFFFD'))).to.deep.equal([]);

@@ -36,14 +36,15 @@ describe('probe: a lone surrogate in a client assertion or a lockout subject is 
     });
   }
 
-  it('POST /admin/api/v1/lockouts/clear with a lone surrogate as the subject lifts nothing, without a 500', async () => {
+  it('POST /admin/api/v1/lockouts/clear with a lone surrogate as the subject is a 400 naming it (no store could hold it), without a 500', async () => {
     const token = await (await adminClient(suite.gatehouse)).token();
     const response = await fetch(`${suite.gatehouse.url}/admin/api/v1/lockouts/clear`, {
       method: 'POST',
       headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
       body: '{"subject":"login:\\ud800"}',
     });
-    expect(response.status, await response.clone().text()).to.equal(200);
-    expect(await response.json()).to.deep.equal({ lifted: 0 });
+    expect(response.status, await response.clone().text()).to.equal(400);
+    const details = ((await response.json()) as { details: Array<{ path: string; code: string }> }).details;
+    expect(details.map(({ path, code }) => `${path} ${code}`)).to.deep.equal(['subject lone_surrogate']);
   });
 });

@@ -50,6 +50,10 @@ describe('OAuth endpoints: a wrong HTTP method is answered as JSON (405 with All
     ['/token', ['GET', 'PUT', 'DELETE', 'PATCH'], 'POST, OPTIONS'],
     ['/token/introspection', ['GET', 'PUT', 'DELETE'], 'POST, OPTIONS'],
     ['/token/revocation', ['GET', 'PUT', 'DELETE'], 'POST, OPTIONS'],
+    // Pushed authorization requests (RFC 9126) and device authorization (RFC 8628 §3.1): POST, with CORS as the library has them.
+    ['/request', ['GET', 'PUT', 'DELETE', 'PATCH'], 'POST, OPTIONS'],
+    // A browser's GET of /device/auth goes to the code entry page (src/interactions/device-endpoint-page.ts).
+    ['/device/auth', ['PUT', 'DELETE', 'PATCH'], 'GET, HEAD, POST, OPTIONS'],
     ['/reg', ['GET', 'PUT', 'DELETE'], 'POST'],
     ['/me', ['PUT', 'DELETE'], 'GET, HEAD, POST, OPTIONS'],
     ['/jwks', ['POST', 'PUT', 'DELETE'], 'GET, HEAD, OPTIONS'],
@@ -100,7 +104,7 @@ describe('OAuth endpoints: a wrong HTTP method is answered as JSON (405 with All
   });
 
   it('CORS preflights still answer on the endpoints that allow CORS; OPTIONS on /reg is a 405', async function () {
-    for (const path of ['/token', '/token/introspection', '/token/revocation', '/me']) {
+    for (const path of ['/token', '/token/introspection', '/token/revocation', '/me', '/request', '/device/auth']) {
       const preflight = await fetch(`${issuer}${path}`, {
         method: 'OPTIONS',
         headers: { origin: 'https://app.example', 'access-control-request-method': 'POST' },
@@ -148,11 +152,13 @@ describe('OAuth endpoints below the root (Keycloak layout): a wrong HTTP method 
     await dropDatabase(mongodbUri);
   });
 
-  it('GET /token, PUT /token/introspect, DELETE /revoke and PUT /userinfo', async function () {
+  it('GET /token, PUT /token/introspect, DELETE /revoke, PUT /userinfo, GET /ext/par/request and DELETE /auth/device', async function () {
     await expectWrongMethod(await fetch(`${base}/token`, { headers: { accept: BROWSER_ACCEPT } }), 'POST, OPTIONS', 'GET token');
     await expectWrongMethod(await fetch(`${base}/token/introspect`, { method: 'PUT' }), 'POST, OPTIONS', 'PUT introspect');
     await expectWrongMethod(await fetch(`${base}/revoke`, { method: 'DELETE' }), 'POST, OPTIONS', 'DELETE revoke');
     await expectWrongMethod(await fetch(`${base}/userinfo`, { method: 'PUT' }), 'GET, HEAD, POST, OPTIONS', 'PUT userinfo');
+    await expectWrongMethod(await fetch(`${base}/ext/par/request`, { headers: { accept: BROWSER_ACCEPT } }), 'POST, OPTIONS', 'GET par');
+    await expectWrongMethod(await fetch(`${base}/auth/device`, { method: 'DELETE' }), 'GET, HEAD, POST, OPTIONS', 'DELETE device authorization');
   });
 
   it("OPTIONS on Keycloak's registration paths: 405 JSON with Allow (no CORS for registration)", async function () {

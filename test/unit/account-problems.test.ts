@@ -29,7 +29,7 @@ const FIELD_SENTENCES: Readonly<Record<string, readonly ProblemCode[]>> = {
 
 /** Field problems of the profile and the forms, and errors as a whole (404, 403, 413, 500). */
 const CODE_SENTENCES: readonly ProblemCode[] = [
-  'required', 'empty', 'too_long', 'too_short', 'not_text', 'invalid', 'unknown_field', 'not_email', 'language_tag', 'time_zone', 'already_in_use', 'nul_character', 'hidden_character',
+  'required', 'empty', 'too_long', 'too_short', 'not_text', 'invalid', 'unknown_field', 'not_email', 'language_tag', 'time_zone', 'already_in_use', 'nul_character', 'lone_surrogate', 'hidden_character',
   'not_json', 'not_json_content_type', 'body_too_large',
   'session_not_found', 'passkey_not_found', 'app_not_found', 'grant_not_found', 'totp_not_found', 'upstream_not_found', 'upstream_link_not_found', 'user_not_found', 'account_route_not_found',
   'cross_origin', 'internal_error', 'request_failed', 'email_changes_limited', 'email_resends_limited',

@@ -153,4 +153,48 @@ describe('a server bound before its application (src/http/held-server.ts, bind-p
       await held.abandon();
     }
   });
+  it('while it waits for the application, the liveness probe answers 200 at once and the readiness probe 503 at once (base path, trailing slash, HEAD); neither takes a place; serve() says how many requests were answered 503', async () => {
+    const clock = testClock({ frozen: true });
+    const probes = { healthz: '/sso/healthz', readyz: '/sso/readyz' };
+    const held = await listenHeld(0, '127.0.0.1', TIMEOUTS, { maxWaiting: 1, maxWaitMs: 10_000, clock, probes });
+    try {
+      const port = (held.server.address() as AddressInfo).port;
+      const alive = await get(port, '/sso/healthz');
+      expect(alive.status).to.equal(200);
+      expect(JSON.parse(alive.body)).to.deep.equal({ status: 'ok' });
+      expect((await get(port, '/sso/HEALTHZ/?probe=1')).status, 'folded as the routes are').to.equal(200);
+      const head = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const outgoing = request({ host: '127.0.0.1', port, path: '/sso/healthz', method: 'HEAD', agent: false }, (response) => {
+          let body = '';
+          response.on('data', (chunk: Buffer) => (body += chunk.toString()));
+          response.on('end', () => resolve({ status: response.statusCode!, body }));
+        });
+        outgoing.once('error', reject);
+        outgoing.end();
+      });
+      expect(head).to.deep.equal({ status: 200, body: '' });
+      const ready = await get(port, '/sso/readyz');
+      expect(ready.status).to.equal(503);
+      expect(JSON.parse(ready.body)).to.deep.equal({ status: 'starting' });
+      // Without the base path it is no probe: it waits like any request, then is answered 503.
+      const stray = arrivals(held.server, 1);
+      const unprefixed = get(port, '/healthz');
+      await stray;
+      await clock.advance(10_000);
+      expectStarting(await unprefixed);
+
+      // Neither probe took the one place: this request waits, and one more is refused.
+      const arrived = arrivals(held.server, 1);
+      const waiting = get(port, '/token');
+      await arrived;
+      expectStarting(await get(port, '/overflow'));
+      const summary = held.serve((req, res) => res.end(`served ${req.url}`));
+      expect(await waiting).to.deep.equal({ status: 200, body: 'served /token' });
+      // /healthz without the base path (waited too long) and /overflow (no place): two 503s; the probes' answers are not counted.
+      expect(summary).to.deep.equal({ unavailable: 2 });
+      expect(await get(port, '/sso/healthz')).to.deep.equal({ status: 200, body: 'served /sso/healthz' });
+    } finally {
+      await held.abandon();
+    }
+  });
 });

@@ -44,7 +44,7 @@ const file = (changes: object) => ({ format: 'gatehouse-export', version: 1, adm
 /** The paths and codes the check refuses the file with. */
 function refusal(changes: object): string[] {
   try {
-    checkExport(file(changes));
+    checkExport(file(changes), new Date('2026-12-02T12:00:00.000Z'));
   } catch (error) {
     if (error instanceof ZodError) return error.issues.map((issue) => `${issue.path.join('.')}: ${String((issue as { params?: { code?: string } }).params?.code)}`);
     throw error;

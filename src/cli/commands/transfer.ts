@@ -3,8 +3,9 @@ import { join } from 'node:path';
 import { command } from '../command-line.ts';
 import { EXIT, invalid } from '../../errors/gatehouse-error.ts';
 import { fileJsonBreak } from '../../errors/json-break.ts';
-import { refuseNulCharacters } from '../../errors/nul-characters.ts';
+import { refuseUnstorableText } from '../../errors/nul-characters.ts';
 import { checkExport } from '../../transfer/export-file.ts';
+import { systemClock } from '../../clock.ts';
 import { isSealedExport, openSealedExport, sealExport, SealedExportError } from '../../transfer/sealed-export.ts';
 import { CliError, type CliContext } from '../context.ts';
 import { PASSPHRASE_OPTIONS, passphraseGiven, readPassphrase } from '../export-passphrase.ts';
@@ -101,8 +102,8 @@ export const importCommand = command({ options: { input: { type: 'string', short
   if (!encrypted && passphraseGiven(values)) throw new CliError(`${path} is not encrypted, so nothing vouches that it is the export you sealed: nothing was imported (import it without a passphrase if you trust it)`, EXIT.usage);
   if (encrypted) document = await opened(path, document, (await readPassphrase(ctx, values, 'import'))!);
   if (values['dry-run']) {
-    refuseNulCharacters(document);
-    const counts = checkExport(document);
+    refuseUnstorableText(document);
+    const counts = checkExport(document, new Date(systemClock.now()));
     const what = encrypted ? 'the passphrase opens it, nothing in it was changed, and its contents' : 'its contents';
     ctx.out(ctx.json ? JSON.stringify({ file: path, dry_run: true, encrypted, ...counts }) : `dry run (no database read or written): ${what} can be imported: ${JSON.stringify(counts)}`);
     return;
