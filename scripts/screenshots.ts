@@ -290,6 +290,9 @@ async function renderedStates(browser: Browser, issuer: string, locale: Locale):
     // A device's sign-in (no session yet): its way out is "Cancel connecting the device", on each of its steps.
     ['device-sign-in', 'login', { title: t('login.title'), clientName: 'Living-room TV', login: '', remember: false, forgotHref: '/password/forgot', deviceFlow: true }, 200],
     ['device-mfa-verify', 'mfa-verify', { title: t('mfa.verify_title'), deviceFlow: true }, 200],
+    // A short hyphenated app name (appName(): "Living-room" never split after its hyphen) in the consent page's lead and trust sentence, and in the signed-out lead.
+    ['hyphenated-consent', 'consent', { title: t('consent.title'), client: { name: 'Living-room TV', links: [] }, account: { name: 'ada@example.com', switchHref: '/switch' }, scopes: [t('scope.profile'), t('scope.email')], claims: [], apis: [] }, 200],
+    ['hyphenated-signed-out', 'signed-out', { title: t('signed_out.title'), back: { name: 'Living-room TV', href: 'https://app.example.com/' } }, 200],
     // Names with a right-to-left override (U+202E): each stays inside its name, the sentence reads on.
     ['override-consent', 'consent', { title: t('consent.title'), client: { name: `Pay${OVERRIDE}roll`, links: [] }, account: { name: `ada${OVERRIDE}@example.com`, switchHref: '/switch' }, scopes: [t('scope.profile')], claims: [], apis: [] }, 200],
     ['override-sign-out', 'logout', { title: t('logout.title'), action: '/session/end/confirm', fields: {}, clientName: `Pay${OVERRIDE}roll` }, 200],

@@ -109,10 +109,10 @@ export const PROBLEMS = {
   username_reserved: 'must not start with "{prefix}" (any case): that is the name a client\'s service account has in its tokens',
   password_too_short: 'must be at least {limit} characters',
   password_too_long: 'must be at most {limit} characters',
-  password_digits: 'must contain at least {limit} digit(s)',
-  password_lowercase: 'must contain at least {limit} lowercase letter(s)',
-  password_uppercase: 'must contain at least {limit} uppercase letter(s)',
-  password_special: 'must contain at least {limit} special character(s) (neither a letter nor a digit)',
+  password_digits: 'must contain at least {limit} digits',
+  password_lowercase: 'must contain at least {limit} lowercase letters',
+  password_uppercase: 'must contain at least {limit} uppercase letters',
+  password_special: 'must contain at least {limit} special characters (neither a letter nor a digit)',
   password_not_username: 'must not be the username',
   password_not_email: 'must not be the email address',
   password_history: 'must not be one of the last {limit} passwords',
@@ -257,6 +257,27 @@ export type ProblemCode = keyof typeof PROBLEMS;
 export const PROBLEM_CODES = Object.keys(PROBLEMS) as ProblemCode[];
 export type ProblemParams = Readonly<Record<string, string | number>>;
 
+/**
+ * The English for a count of one where it is not the text above's ("at least 1 digit", not
+ * "1 digits"), chosen by the number the text counts: its `limit`, else `min`, else `max` (as the
+ * console's problemCount picks its languages' forms). Code and values stay the same.
+ */
+const WHEN_ONE: Partial<Record<ProblemCode, string>> = {
+  too_short: 'must be at least {min} character',
+  too_long: 'must be at most {max} character',
+  too_few: 'must have at least {min} entry',
+  too_many: 'must have at most {max} entry',
+  password_too_short: 'must be at least {limit} character',
+  password_too_long: 'must be at most {limit} character',
+  password_digits: 'must contain at least {limit} digit',
+  password_lowercase: 'must contain at least {limit} lowercase letter',
+  password_uppercase: 'must contain at least {limit} uppercase letter',
+  password_special: 'must contain at least {limit} special character (neither a letter nor a digit)',
+  password_history: 'must not be the current password',
+  keycloak_too_deep: 'nested more than {max} level deep',
+  too_deep: 'nested more than {max} level deep',
+};
+
 /** A problem as code and values; its English text comes from the catalogue (problemText). */
 export interface Problem {
   readonly code: ProblemCode;
@@ -270,7 +291,8 @@ export function problemParams(code: ProblemCode): string[] {
 
 /** The English text of a problem with its values filled in. */
 export function problemText(code: ProblemCode, params: ProblemParams = {}): string {
-  return PROBLEMS[code].replace(/\{(\w+)\}/g, (_match, name: string) => String(params[name] ?? ''));
+  const one = Number(params.limit ?? params.min ?? params.max) === 1 ? WHEN_ONE[code] : undefined;
+  return (one ?? PROBLEMS[code]).replace(/\{(\w+)\}/g, (_match, name: string) => String(params[name] ?? ''));
 }
 
 /**

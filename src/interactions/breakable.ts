@@ -34,18 +34,23 @@ export function appName(text: string): string {
   return `<bdi>${words.join('')}</bdi>`;
 }
 
+/** How a placeholder's value goes into a sentence's HTML: isolated(), or appName() for an app's name. */
+export type HtmlFill = (text: string) => string;
+
 /**
  * A translated sentence as HTML: the catalog's text escaped, each `{placeholder}` filled with
- * isolated(value). `translate` is the page's `t`, asked with the placeholders left in place.
- * Templates: `<%- sentence('consent.trust', { client: client.name }) %>`.
+ * isolated(value), or with its own fill from `fills` (appName for an app's name, kept whole as
+ * in the leads). `translate` is the page's `t`, asked with the placeholders left in place.
+ * Templates: `<%- sentence('consent.trust', { client: client.name }, { client: appName }) %>`.
  */
-export function htmlSentence(translate: (key: string) => string, key: string, values: Readonly<Record<string, string>>): string {
+export function htmlSentence(translate: (key: string) => string, key: string, values: Readonly<Record<string, string>>, fills: Readonly<Record<string, HtmlFill>> = {}): string {
   return translate(key)
     .split(/(\{\w+\})/)
     .map((part, i) => {
       if (i % 2 === 0) return escapeHtml(part);
-      const value = values[part.slice(1, -1)];
-      return value === undefined ? escapeHtml(part) : isolated(value);
+      const name = part.slice(1, -1);
+      const value = values[name];
+      return value === undefined ? escapeHtml(part) : (fills[name] ?? isolated)(value);
     })
     .join('');
 }

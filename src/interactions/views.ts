@@ -5,7 +5,7 @@ import ejs from 'ejs';
 import { variantOf } from '../browser-app/web/plural.ts';
 import { LOCALES, loadMessages, negotiateLocale, translator, type Locale, type Messages, type Translate } from './i18n.ts';
 import { themeStylesheet } from './theme.ts';
-import { appName, breakable, htmlSentence, isolated } from './breakable.ts';
+import { appName, breakable, htmlSentence, isolated, type HtmlFill } from './breakable.ts';
 
 /** What the operator configured (GATEHOUSE_BRAND_*, GATEHOUSE_SUPPORT_URL). */
 export interface Brand {
@@ -114,7 +114,7 @@ export function createViews({ directory, overrides, brand, paths = DEFAULT_PATHS
     negotiate: negotiateLocale,
     async render(page, locale, model) {
       const t = translator(catalogs, locale);
-      const sentence = (key: string, values: Readonly<Record<string, string>>): string => htmlSentence(t, key, values);
+      const sentence = (key: string, values: Readonly<Record<string, string>>, fills?: Readonly<Record<string, HtmlFill>>): string => htmlSentence(t, key, values, fills);
       const data = { ...model, locale, t, brand, paths, appName, breakable, isolated, sentence };
       const body = await ejs.renderFile(isAbsolute(page) ? page : resolve(join('pages', `${page}.ejs`)), data, options);
       return ejs.renderFile(layoutPath, { ...data, body }, options);
@@ -123,7 +123,7 @@ export function createViews({ directory, overrides, brand, paths = DEFAULT_PATHS
       const t = translator(catalogs, locale);
       const subject = t(`mail.${name}.subject`, stringValues(model));
       const data = { ...model, locale, t, brand, subject };
-      const sentence = (key: string, values: Readonly<Record<string, string>>): string => htmlSentence(t, key, values);
+      const sentence = (key: string, values: Readonly<Record<string, string>>, fills?: Readonly<Record<string, HtmlFill>>): string => htmlSentence(t, key, values, fills);
       const content = await ejs.renderFile(resolve(join('mail', `${name}.html.ejs`)), { ...data, sentence, isolated }, options);
       const html = await ejs.renderFile(resolve(join('mail', 'layout.html.ejs')), { ...data, body: content }, options);
       // The plain-text part is not HTML: nothing to escape.

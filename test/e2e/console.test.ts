@@ -644,6 +644,16 @@ describe('admin console (headless Chromium)', () => {
     await page.clock.fastForward('06:00');
     await page.getByText('You were signed out after a period of inactivity').waitFor();
     expect(await page.evaluate(() => sessionStorage.getItem('gatehouse.console.tokens'))).to.equal(null);
+    // The account page's signed-out card (browser-app/web/sign-in-card.ts): the hosted pages' 26rem in the middle, the notice in it, one button across it.
+    const card = await page.evaluate(() => {
+      const box = document.querySelector('main .sign-in-card')?.getBoundingClientRect();
+      const button = document.querySelector('main .sign-in-card button')?.getBoundingClientRect();
+      return { heading: document.querySelector('main .sign-in-card h1')?.textContent, alert: document.querySelector('main .sign-in-card [role="alert"]')?.textContent, width: box?.width, centre: box === undefined ? undefined : box.left + box.width / 2, buttonWidth: button?.width };
+    });
+    expect(card).to.include({ heading: 'Sign in to the Gatehouse console', width: 416 });
+    expect(card.alert).to.include('You were signed out after a period of inactivity');
+    expect(card.centre, 'in the middle').to.be.closeTo(640, 1);
+    expect(card.buttonWidth, 'the button across the card (its padding aside)').to.be.closeTo(416 - 2 * 28, 1);
     await page.getByRole('button', { name: 'Sign in' }).click();
     // The provider's session is still there, but the console asks for credentials (prompt=login).
     await page.waitForSelector('input[name="password"]');
@@ -992,7 +1002,8 @@ describe('admin console (headless Chromium)', () => {
       const labels = ['at', 'type', 'actor', 'client', 'target', 'detail'].map((column) => JSON.stringify(strings[`audit.col.${column}`]));
       expect(cells.map((cell) => cell.label), `${locale}: each value under its column's name`).to.deep.equal(labels);
       for (const cell of cells) expect(cell, `${locale}: ${cell.label} on the screen`).to.include({ shown: true }).and.satisfy((c: typeof cell) => c.left >= 0 && c.right <= 390);
-      expect(cells.map((cell) => cell.text)).to.include.members(['consent.revoked', 'operator', 'gatehouse-account', 'client reports-service-for-the-finance-department']);
+      // The target's kind in the page's language ("клиент …", "客户端 …"), its id as given.
+      expect(cells.map((cell) => cell.text)).to.include.members(['consent.revoked', 'operator', 'gatehouse-account', `${strings['audit.kind.client']} reports-service-for-the-finance-department`]);
       expect(await page.evaluate(() => document.documentElement.scrollWidth), locale).to.be.at.most(390);
       expect(await seriousViolations(page), locale).to.deep.equal([]);
       await screenshot(page, `console-audit-390-${locale}`);

@@ -162,7 +162,9 @@ describe('operations: logs, metrics and audit events of real instances', () => {
     }
   });
 
-  it('serves /metrics on GATEHOUSE_METRICS_PORT only, when set', async () => {
+  it('serves /metrics on GATEHOUSE_METRICS_PORT only, when set', async function () {
+    // A second Gatehouse started in the test (≈ 2 CPU-s): past mocha's 30 s at load 45–50 on the shared 2 cores.
+    this.timeout(120_000);
     const separate = await startInstance({
       mongodbUri: deploy.mongodbUri,
       redisUrl: deploy.redisUrl,

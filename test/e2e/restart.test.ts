@@ -17,7 +17,9 @@ for (const redis of [true, false]) {
     });
     after(() => instances?.stop());
 
-    it('keeps the session, the refresh token and the grant across a real restart', async () => {
+    it('keeps the session, the refresh token and the grant across a real restart', async function () {
+      // A Gatehouse stopped and started again in the test (≈ 2 CPU-s): past mocha's 30 s at load 45–50 on the shared 2 cores.
+      this.timeout(120_000);
       const web = await relyingParty(deploy.issuer, cast.web.clientId, cast.web.secret);
       const agent = new UserAgent();
       const first = await authorizationRequest(web, REDIRECT_URI, { scope: 'openid profile offline_access', prompt: 'consent' });

@@ -70,7 +70,14 @@ describe("the README's Docker one-liner (docker-compose.yml's environment, produ
   });
 
   it('starts a working SSO with its first administrator, and the README says how to get another one', async function () {
-    this.timeout(240_000);
+    // The production build (≈ 6 CPU-s), then dist/main.js started and the CLI run twice (≈ 4 CPU-s):
+    // 25 s wall at load 3, past 240 s at load 50 on the shared 2 cores (CI, round 26): ≈ 4× that.
+    this.timeout(900_000);
+    // The build's JavaScript without its type check or module resolution (--noCheck --noResolve:
+    // the same files, byte for byte, in a third of the CPU of the checked build, which reads every
+    // package's types): the type check is `npm run lint`'s, which CI runs; this test is about what runs.
+    const build = spawnSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json', '--noCheck', '--noResolve'], { cwd: ROOT, encoding: 'utf8' });
+    expect(build.status, build.stdout + build.stderr).to.equal(0);
     const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
     const oneLiner = readme.split('\n').find((line) => line.endsWith('docker compose up'));
     expect(oneLiner, 'a README line ending in `docker compose up`').to.be.a('string');
@@ -95,11 +102,6 @@ describe("the README's Docker one-liner (docker-compose.yml's environment, produ
       REDIS_URL: serviceUrls().redisUrl,
       PATH: process.env.PATH ?? '',
     };
-
-    // The build's JavaScript without its type check (--noCheck emits the same files in a third of
-    // the CPU): the type check is `npm run lint`'s, which CI runs; this test is about what runs.
-    const build = spawnSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json', '--noCheck'], { cwd: ROOT, encoding: 'utf8' });
-    expect(build.status, build.stdout + build.stderr).to.equal(0);
 
     const server = spawn(process.execPath, ['dist/main.js'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
@@ -140,7 +142,9 @@ describe("the README's Docker one-liner (docker-compose.yml's environment, produ
     }
   });
 
-  it('hands every .env setting to Gatehouse (an optional env_file), while environment: keeps the database addresses', async () => {
+  it('hands every .env setting to Gatehouse (an optional env_file), while environment: keeps the database addresses', async function () {
+    // A Gatehouse started (src/main.ts, ≈ 2 CPU-s): past mocha's 30 s at load 50 (CI, round 26).
+    this.timeout(120_000);
     const yaml = readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8');
     const service = yaml.slice(yaml.indexOf('\n  gatehouse:\n'), yaml.indexOf('\n    environment:\n', yaml.indexOf('\n  gatehouse:\n')));
     // Optional: `docker compose config` and `up` work without .env (the secret from the shell).
@@ -159,7 +163,9 @@ describe("the README's Docker one-liner (docker-compose.yml's environment, produ
     }
   });
 
-  it('without admin settings (the old one-liner: only GATEHOUSE_SECRET) it starts and says how to create an administrator', async () => {
+  it('without admin settings (the old one-liner: only GATEHOUSE_SECRET) it starts and says how to create an administrator', async function () {
+    // A Gatehouse started, as above.
+    this.timeout(120_000);
     const compose = composeEnvironment(readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8'), 'gatehouse');
     const environment = Object.fromEntries(Object.entries(compose).map(([name, value]) => [name, interpolate(value, { GATEHOUSE_SECRET: randomSecret() })]));
     const server = await serveMain({ ...environment, PORT: '0', HOST: '127.0.0.1', MONGODB_URI: database('compose_noadmin'), REDIS_URL: serviceUrls().redisUrl });

@@ -127,9 +127,9 @@ describe('runtime password policy (admin API, CLI, two instances, environment pi
       const weak = await callAdmin(c.b.url, token, 'PUT', `/users/${user.id}/password`, { password: 'weakpassword' });
       expect(weak.status).to.equal(400);
       expect(weak.body.details).to.deep.equal([
-        { path: 'password', message: 'must contain at least 2 digit(s)', code: 'password_digits', params: { limit: 2 } },
-        { path: 'password', message: 'must contain at least 1 uppercase letter(s)', code: 'password_uppercase', params: { limit: 1 } },
-        { path: 'password', message: 'must contain at least 1 special character(s) (neither a letter nor a digit)', code: 'password_special', params: { limit: 1 } },
+        { path: 'password', message: 'must contain at least 2 digits', code: 'password_digits', params: { limit: 2 } },
+        { path: 'password', message: 'must contain at least 1 uppercase letter', code: 'password_uppercase', params: { limit: 1 } },
+        { path: 'password', message: 'must contain at least 1 special character (neither a letter nor a digit)', code: 'password_special', params: { limit: 1 } },
       ]);
       const named = await callAdmin(c.b.url, token, 'PUT', `/users/${user.id}/password`, { password: 'Grace@Example.com' });
       expect(named.body.details).to.deep.include({ path: 'password', message: 'must not be the email address', code: 'password_not_email' });

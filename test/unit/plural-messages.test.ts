@@ -2,6 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import { problemCount, t, useStrings, type Locale } from '../../src/browser-app/web/i18n.ts';
 import { countedKey } from '../../src/browser-app/web/plural.ts';
+import { lockoutsHint } from '../../src/console/web/lockouts.ts';
 import { catalogProblems, loadMessages, translator, type Messages } from '../../src/interactions/i18n.ts';
 import { passwordRequirements } from '../../src/interactions/password-rules.ts';
 import { createViews } from '../../src/interactions/views.ts';
@@ -86,6 +87,19 @@ describe('messages with a number in them (src/browser-app/web/plural.ts)', () =>
     // A locale without the key speaks English, in English's forms.
     useStrings('ru', {}, { ...SETS.console.get('en') });
     expect(t('upstream.visibility.some', { count: 1 }, 1)).to.equal('1 listed client');
+  });
+
+  // "Показаны 500 самых новых из 501 действующих блокировок": one message held two counts, and only one can pick its words.
+  it('the console counts the lockouts in force and the newest it lists each by its own number', () => {
+    browserT(SETS.console, 'ru');
+    expect([501, 502, 505, 511, 521].map((total) => lockoutsHint(500, total)[0])).to.deep.equal([
+      'Действует 501 блокировка.', 'Действуют 502 блокировки.', 'Действует 505 блокировок.', 'Действует 511 блокировок.', 'Действует 521 блокировка.',
+    ]);
+    expect([500, 21, 22].map((shown) => lockoutsHint(shown, 600)[1]!.split('. ')[0])).to.deep.equal(['Здесь показаны 500 самых новых', 'Здесь показана 21 самая новая', 'Здесь показаны 22 самые новые']);
+    browserT(SETS.console, 'en');
+    expect(lockoutsHint(500, 501)).to.deep.equal(['501 lockouts are in force.', 'The newest 500 are listed here. Lift them by address or user, or wait for them to end.']);
+    browserT(SETS.console, 'zh-CN');
+    expect(lockoutsHint(500, 501)).to.deep.equal(['共有 501 个生效的锁定。', '此处列出最新的 500 个。可按地址或用户解除，或等待其到期。']);
   });
 
   for (const [name, catalogs] of Object.entries(SETS)) {

@@ -46,6 +46,21 @@ function ownWording(source: string): string[] {
 }
 
 describe('problem codes (src/errors/problems.ts)', () => {
+  // "must contain at least 1 digit(s)": the English said every count the same way.
+  it('says a count in English as the number asks, one or more, with the same code and values', () => {
+    expect([1, 2].map((limit) => problemText('password_digits', { limit }))).to.deep.equal(['must contain at least 1 digit', 'must contain at least 2 digits']);
+    expect([1, 3].map((limit) => problemText('password_lowercase', { limit }))).to.deep.equal(['must contain at least 1 lowercase letter', 'must contain at least 3 lowercase letters']);
+    expect([1, 21].map((limit) => problemText('password_uppercase', { limit }))).to.deep.equal(['must contain at least 1 uppercase letter', 'must contain at least 21 uppercase letters']);
+    expect([1, 2].map((limit) => problemText('password_special', { limit }))).to.deep.equal([
+      'must contain at least 1 special character (neither a letter nor a digit)',
+      'must contain at least 2 special characters (neither a letter nor a digit)',
+    ]);
+    expect([1, 5].map((min) => problemText('too_short', { min }))).to.deep.equal(['must be at least 1 character', 'must be at least 5 characters']);
+    expect([1, 2].map((max) => problemText('too_many', { max }))).to.deep.equal(['must have at most 1 entry', 'must have at most 2 entries']);
+    expect(says('password_digits', { limit: 1 })).to.deep.equal({ message: 'must contain at least 1 digit', params: { limit: 1, code: 'password_digits' } });
+    for (const code of PROBLEM_CODES) expect(PROBLEMS[code], code).not.to.match(/(?<!http)\(s\)/);
+  });
+
   it('the console says every code, in every language, with the values the server gives', () => {
     for (const locale of LOCALES) {
       const strings = JSON.parse(readFileSync(join(CONSOLE_LOCALES, `${locale}.json`), 'utf8')) as Record<string, string>;

@@ -186,6 +186,16 @@ describe("an app's name in a page's lead", () => {
     const plain = lead(await views.render('login', 'ru', { title: 'x', uid: 'u', csrf: 'c', clientName: 'Payroll', login: '', remember: false }));
     expect(plain).to.include('<bdi>Payroll</bdi>');
   });
+
+  // The consent page's trust sentence and the signed-out lead name the app in running text too: built with isolated(), "Living-room TV" could break after "Living-" there.
+  it("keeps it whole in the consent page's trust sentence and the signed-out lead, in every language", async () => {
+    for (const locale of ['en', 'ru', 'zh-CN', 'ko'] as const) {
+      const consent = await views.render('consent', locale, { title: 'x', uid: 'u', csrf: 'c', client: { name: 'Living-room TV', links: [] }, scopes: [], claims: [], apis: [] });
+      expect(/<p class="note">(.*?)<\/p>/s.exec(consent)![1], `consent ${locale}`).to.include('<bdi><span class="nobr">Living-room</span> TV</bdi>');
+      const signedOut = lead(await views.render('signed-out', locale, { title: 'x', back: { name: 'Living-room TV', href: '/back' } }));
+      expect(signedOut, `signed-out ${locale}`).to.include('<bdi><span class="nobr">Living-room</span> TV</bdi>').and.to.include(`<bdi>${brand.name}</bdi>`);
+    }
+  });
 });
 
 describe('the signed-out page', () => {

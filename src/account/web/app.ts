@@ -1,4 +1,5 @@
 /// <reference lib="dom" />
+import { signInCard } from '../../browser-app/web/sign-in-card.ts';
 import type { ProfileResponse as Profile } from '../responses.ts';
 import { accountApi, ApiError } from './api.ts';
 import { beginSignIn, completeSignIn, forget, settingsFrom, signOut, silentAttempted, stored, type AccountSettings } from './auth.ts';
@@ -60,22 +61,15 @@ function shell(settings: AccountSettings, who: string | undefined): HTMLElement 
 }
 
 function signInPage(settings: AccountSettings, failure?: string): void {
-  const main = shell(settings, undefined);
   document.title = `${t('title')} · ${settings.brand}`;
-  // A card like the hosted pages' (the next page the button shows): the operator's name over it, one clear button.
-  main.classList.add('signed-out');
-  render(
-    main,
-    h('p', { class: 'product' }, settings.brand),
-    h(
-      'section',
-      { class: 'sign-in-card', 'aria-labelledby': 'sign-in-heading' },
-      h('h1', { id: 'sign-in-heading' }, t('signIn.heading')),
-      failure === undefined ? null : h('div', { class: 'alert', role: 'alert' }, t('signIn.failed', { error: failure })),
-      h('p', { class: 'lead' }, t('signIn.text')),
-      h('button', { type: 'button', class: 'wide', onclick: () => void beginSignIn(settings, { locale: locale() }) }, t('signIn.button')),
-    ),
-  );
+  signInCard(shell(settings, undefined), {
+    product: settings.brand,
+    heading: t('signIn.heading'),
+    failure: failure === undefined ? undefined : t('signIn.failed', { error: failure }),
+    text: t('signIn.text'),
+    button: t('signIn.button'),
+    onSignIn: () => void beginSignIn(settings, { locale: locale() }),
+  });
 }
 
 async function route(settings: AccountSettings, profile: Profile): Promise<void> {

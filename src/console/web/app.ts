@@ -1,4 +1,5 @@
 /// <reference lib="dom" />
+import { signInCard } from '../../browser-app/web/sign-in-card.ts';
 import { adminApi, ApiError, type AdminApi } from './api.ts';
 import { auditPage } from './audit.ts';
 import { apiListPage, apiPage } from './apis.ts';
@@ -100,15 +101,15 @@ function shell(settings: ConsoleSettings, signedIn: boolean, section?: string): 
   return main;
 }
 
+/** Signed out: the account page's card (browser-app/web/sign-in-card.ts); its heading names the console. */
 function signInPage(settings: ConsoleSettings, problem?: string): void {
-  const main = shell(settings, false);
-  render(
-    main,
-    h('h1', {}, t('signIn.heading')),
-    problem === undefined ? null : h('div', { class: 'alert', role: 'alert' }, problem === 'idle' ? t('signIn.idle') : t('signIn.failed', { error: problem })),
-    h('p', {}, t('signIn.text')),
-    h('button', { type: 'button', onclick: () => void beginSignIn(settings) }, t('signIn.button')),
-  );
+  signInCard(shell(settings, false), {
+    heading: t('signIn.heading'),
+    failure: problem === undefined ? undefined : problem === 'idle' ? t('signIn.idle') : t('signIn.failed', { error: problem }),
+    text: t('signIn.text'),
+    button: t('signIn.button'),
+    onSignIn: () => void beginSignIn(settings),
+  });
 }
 
 function noAccessPage(settings: ConsoleSettings): void {

@@ -2,7 +2,7 @@
 import type { AuditEventResponse as AuditEvent, AuditPageResponse } from '../../admin/responses.ts';
 import { ApiError, type AdminApi } from './api.ts';
 import type { Child } from '../../browser-app/web/dom.ts';
-import { h, hashQuery, render, selectField, showError, t, tableWrap, textField, when } from './ui.ts';
+import { h, hashQuery, hasString, render, selectField, showError, t, tableWrap, textField, when } from './ui.ts';
 
 const PAGE = 50;
 const FILTERS = ['type', 'user', 'client', 'from', 'to'] as const;
@@ -35,8 +35,10 @@ const toLocal = (iso: string | null) => {
   return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}T${pad(date.getHours())}:${pad(date.getMinutes())}`;
 };
 
-const actorOf = (event: AuditEvent) => (event.actor.username ?? event.actor.id ?? event.actor.type);
-const targetOf = (event: AuditEvent) => (event.target === null ? '—' : `${event.target.type} ${event.target.id ?? ''}`.trim());
+/** An actor's or target's kind in the reader's language ("用户", "客户端"); as the API names it when the console has no word for it. */
+const kindName = (type: string) => (hasString(`audit.kind.${type}`) ? t(`audit.kind.${type}`) : type);
+export const actorOf = (event: AuditEvent) => event.actor.username ?? event.actor.id ?? kindName(event.actor.type);
+export const targetOf = (event: AuditEvent) => (event.target === null ? '—' : `${kindName(event.target.type)} ${event.target.id ?? ''}`.trim());
 
 function detail(event: AuditEvent): HTMLElement {
   // The visible summary is one short word; the event type is there for screen readers.

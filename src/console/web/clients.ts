@@ -104,7 +104,7 @@ export async function clientListPage(root: HTMLElement, api: AdminApi, shown?: C
       : table(
           t('clients.heading'),
           [t('clients.col.id'), t('clients.col.name'), t('clients.col.type'), [t('clients.col.grants'), 'optional']],
-          page.items.map((client) => [h('a', { class: 'id', href: `#/clients/${encodeURIComponent(client.client_id)}` }, client.client_id), client.name, t(`clients.type.${client.type}`), client.grant_types.join(', ')]),
+          page.items.map((client) => [h('a', { class: 'id', href: `#/clients/${encodeURIComponent(client.client_id)}` }, client.client_id), client.name, h('span', { class: 'kind' }, t(`clients.type.${client.type}`)), client.grant_types.join(', ')]),
           { labelledBy: 'page-heading' },
         );
   render(

@@ -12,6 +12,11 @@ function who(lockout: Lockout): Node | string {
 /** The most the page lists (the admin API's largest page); the rest are counted. */
 const SHOWN = 500;
 
+/** How many lockouts are in force and how many the page lists: two sentences, each worded for its own number. */
+export function lockoutsHint(shown: number, total: number): string[] {
+  return [t('lockouts.in_force', { total: String(total) }, total), t('lockouts.newest', { shown: String(shown) }, shown)];
+}
+
 /** Sign-in lockouts in force (GET /lockouts), newest first, each lifted with POST /lockouts/clear. */
 export async function lockoutsPage(root: HTMLElement, api: AdminApi, message?: string): Promise<void> {
   const { items: lockouts, total } = await api.list<Lockout>(`/lockouts?limit=${SHOWN}`);
@@ -28,7 +33,7 @@ export async function lockoutsPage(root: HTMLElement, api: AdminApi, message?: s
     h('h1', { id: 'page-heading' }, t('lockouts.heading')),
     message === undefined ? null : notice(message),
     h('p', {}, t('lockouts.text')),
-    total > lockouts.length ? h('p', { class: 'hint' }, t('lockouts.newest', { shown: String(lockouts.length), total: String(total) })) : null,
+    ...(total > lockouts.length ? lockoutsHint(lockouts.length, total).map((sentence) => h('p', { class: 'hint' }, sentence)) : []),
     h(
       'section',
       { class: 'card' },
