@@ -32,15 +32,18 @@ function decodeAuthToken(token: string): string | undefined {
   }
 }
 
-function basicCredentials(authorization: string): { clientId: string; secret: string } | undefined {
+/**
+ * The client id of a Basic header, and its secret as sent (still encoded): the secret is decoded
+ * only for a client with a previous secret in its grace (`secretOf`), not on every request.
+ */
+function basicCredentials(authorization: string): { clientId: string; encodedSecret: string } | undefined {
   const parts = authorization.split(' ');
   if (parts.length !== 2 || parts[0]!.toLowerCase() !== 'basic') return undefined;
   const basic = Buffer.from(parts[1]!, 'base64').toString('utf8');
   const colon = basic.indexOf(':');
-  if (colon === -1) return undefined;
+  if (colon === -1 || colon === basic.length - 1) return undefined;
   const clientId = decodeAuthToken(basic.slice(0, colon));
-  const secret = decodeAuthToken(basic.slice(colon + 1));
-  return clientId === undefined || secret === undefined || secret === '' ? undefined : { clientId, secret };
+  return clientId === undefined ? undefined : { clientId, encodedSecret: basic.slice(colon + 1) };
 }
 
 /**
@@ -59,17 +62,17 @@ export function previousSecretGate({ routes, findClient, now, audit }: PreviousS
     const route = providerRouteAt(routes, ctx.path);
     if (route === undefined || !CLIENT_AUTH_ROUTES.has(route)) return next();
     const authorization = ctx.get('authorization');
-    let presented: { clientId: string; secret: string; method: 'client_secret_basic' | 'client_secret_post' } | undefined;
+    let presented: { clientId: string; secret: () => string | undefined; method: 'client_secret_basic' | 'client_secret_post' } | undefined;
     let params: ParsedUrlQuery | undefined;
     if (authorization !== '') {
       const basic = basicCredentials(authorization);
-      if (basic !== undefined) presented = { ...basic, method: 'client_secret_basic' };
+      if (basic !== undefined) presented = { clientId: basic.clientId, secret: () => decodeAuthToken(basic.encodedSecret), method: 'client_secret_basic' };
     } else {
       const form = await bufferedForm(ctx);
       if (typeof form === 'object') {
         params = form.params;
         const { client_id: clientId, client_secret: secret } = form.params;
-        if (typeof clientId === 'string' && typeof secret === 'string' && secret !== '') presented = { clientId, secret, method: 'client_secret_post' };
+        if (typeof clientId === 'string' && typeof secret === 'string' && secret !== '') presented = { clientId, secret: () => secret, method: 'client_secret_post' };
       }
     }
     if (presented === undefined) return next();
@@ -81,7 +84,9 @@ export function previousSecretGate({ routes, findClient, now, audit }: PreviousS
     const current = client?.client_secret;
     if (typeof previous !== 'string' || typeof until !== 'number' || typeof current !== 'string') return next();
     const at = now();
-    if (at >= until || sameText(presented.secret, current) || !sameText(presented.secret, previous)) return next();
+    if (at >= until) return next();
+    const secret = presented.secret();
+    if (secret === undefined || sameText(secret, current) || !sameText(secret, previous)) return next();
     if (presented.method === 'client_secret_basic') {
       ctx.req.headers.authorization = `Basic ${Buffer.from(`${encodeURIComponent(presented.clientId)}:${encodeURIComponent(current)}`, 'utf8').toString('base64')}`;
     } else {
