@@ -6,7 +6,8 @@ import { GatehouseError } from '../errors/gatehouse-error.ts';
 import { problemText, type ProblemCode, type ProblemParams } from '../errors/problems.ts';
 import type { ClientRepository } from '../clients/repository.ts';
 import { ADMIN_ROLE, ADMIN_SCOPE } from '../oidc/admin-scope.ts';
-import { localKeys, type JwtRecords } from '../oidc/jwt-records.ts';
+import type { JwtRecords } from '../oidc/jwt-records.ts';
+import { localKeys } from '../oidc/jwt-verifier.ts';
 import type { AuditActor } from '../observability/audit-trail.ts';
 
 export { ADMIN_ROLE, ADMIN_SCOPE };

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { exportJWK, generateKeyPair, SignJWT, type JWK } from 'jose';
-import { verifier } from '../../src/oidc/jwt-records.ts';
+import { verifier } from '../../src/oidc/jwt-verifier.ts';
 
 const ISSUER = 'https://id.example';
 
