@@ -84,4 +84,30 @@ describe('admin console: clients, claim scopes and upstream providers imported f
     expect(await page.locator('dl.facts dt', { hasText: consoleString('en', 'importMark.label') }).count()).to.equal(0);
     await page.context().close();
   });
+
+  // Round 27's console showed grant types raw (authorization_code, urn:ietf:params:oauth:grant-type:device_code): a label in the admin's language now, the identifier beside it.
+  it("names a client's grant types in the admin's language, each identifier still beside it (the client's page) or its tooltip (the list)", async () => {
+    const token = await (await adminClient(gatehouse)).token();
+    const changed = await callAdmin(gatehouse.url, token, 'PATCH', '/clients/local-web', { grant_types: ['authorization_code', 'refresh_token', 'urn:ietf:params:oauth:grant-type:device_code'] });
+    expect(changed.status, JSON.stringify(changed.body)).to.equal(200);
+    const grants = ['authorization_code', 'refresh_token', 'urn:ietf:params:oauth:grant-type:device_code'];
+    const key = (grant: string) => `grant.${grant.startsWith('urn:') ? 'device_code' : grant}`;
+    const page = await operatorPage(deploy.issuer);
+    for (const locale of LOCALES) {
+      await page.goto(`${deploy.issuer}/console/#/clients/local-web`);
+      if (locale !== 'en') await chooseConsoleLocale(page, locale, 'h1');
+      await page.getByRole('heading', { name: consoleString(locale, 'client.heading', { client: 'Local web' }), level: 1 }).waitFor();
+      const shown = await page.locator('dl.facts dt', { hasText: consoleString(locale, 'clients.col.grants') }).locator('xpath=following-sibling::dd[1]//li').allInnerTexts();
+      expect(shown.map((text) => text.replace(/\s+/g, ' ')), locale).to.deep.equal(grants.map((grant) => `${consoleString(locale, key(grant))} ${grant}`));
+      const boxes = (await page.locator('#f-grant_types label').allInnerTexts()).map((text) => text.replace(/\s+/g, ' '));
+      expect(boxes, `${locale}: the form's boxes`).to.include(`${consoleString(locale, key(grants[2]!))} ${grants[2]}`);
+      await page.goto(`${deploy.issuer}/console/#/clients?q=local-web`);
+      const cell = page.locator('tbody tr', { hasText: 'local-web' }).locator('span.grants > span');
+      await cell.first().waitFor();
+      expect(await cell.evaluateAll((spans) => spans.map((span) => [span.textContent, span.title])), `${locale}: the list`).to.deep.equal(grants.map((grant) => [consoleString(locale, key(grant)), grant]));
+      await screenshot(page, `console-client-grants-${locale}`);
+      if (locale !== 'en') await chooseConsoleLocale(page, 'en', 'h1');
+    }
+    await page.context().close();
+  });
 });

@@ -198,6 +198,29 @@ describe("an app's name in a page's lead", () => {
   });
 });
 
+describe('Korean particles after a name', () => {
+  const views = createViews({ directory: fileURLToPath(new URL('../../views', import.meta.url)), brand });
+  const tied = '<span class="nobr">\u2060(으)로</span>';
+
+  // The ko sweep at 390 px: "(으)로 계속" on a line of its own under a long provider's name, and "example.com(으)" / "로 보냈습니다".
+  it('ties (으)로 to the name before it, in leads, buttons and notices', async () => {
+    const login = await views.render('login', 'ko', {
+      title: 'x', uid: 'u', csrf: 'c', clientName: 'Web App', login: '', remember: false,
+      upstreamButtons: [{ href: '/upstream/corp/start', alias: 'corp', name: 'Contoso Europe corporate directory (staff and contractors)', icon: null }],
+    });
+    expect(/<p class="lead">(.*?)<\/p>/s.exec(login)![1]).to.equal(`<strong><bdi>Web App</bdi></strong>${tied} 계속하려면 로그인하세요`);
+    expect(login).to.include(`<bdi>Contoso Europe corporate directory (staff and contractors)</bdi>${tied} 계속`);
+    const verify = await views.render('verify-email', 'ko', { title: 'x', email: 'a@b.example', verified: false, notice: '새 링크를 a@b.example(으)로 보냈습니다.', uid: 'u', csrf: 'c' });
+    expect(verify).to.include(`a@<wbr>b.<wbr>example${tied} 보냈습니다.`);
+    expect(verify).to.include(`<bdi>a@<wbr>b.<wbr>example</bdi>${tied} 보낸`);
+  });
+
+  it("leaves other languages' brackets alone", async () => {
+    const login = await views.render('login', 'en', { title: 'x', uid: 'u', csrf: 'c', clientName: 'Web App (beta)', login: '', remember: false });
+    expect(login).not.to.include('\u2060');
+  });
+});
+
 describe('the signed-out page', () => {
   const views = createViews({ directory: fileURLToPath(new URL('../../views', import.meta.url)), brand });
 
