@@ -83,13 +83,18 @@ describe('admin console: upstream sign-in providers (headless Chromium)', () => 
     await page.fill('#f-role_mappings', 'realm_access.roles kc-admin admin\nbroken-line');
     await page.getByRole('button', { name: 'Save provider' }).click();
     await page.locator('#f-role_mappings-error').filter({ hasText: 'broken-line' }).waitFor();
+    // So is a rule with an arrow but no value.
+    await page.fill('#f-role_mappings', 'groups = -> Order Manager');
+    await page.getByRole('button', { name: 'Save provider' }).click();
+    await page.locator('#f-role_mappings-error').filter({ hasText: 'groups = -> Order Manager' }).waitFor();
 
     // Every field the API takes.
     await page.fill('#f-display_name', 'Partner Keycloak');
     await page.fill('#f-icon_url', 'https://kc.partner.example/icon.png');
     await page.fill('#f-scopes', 'openid profile email roles');
     await page.fill('#f-claims\\.username', 'email');
-    await page.fill('#f-role_mappings', 'realm_access.roles kc-admin admin');
+    // Rules as `claim = value -> name` (a value and a role name may hold spaces), and the earlier `claim value name`.
+    await page.fill('#f-role_mappings', 'realm_access.roles kc-admin admin\ngroups = Order Team -> Order Manager');
     await page.fill('#f-group_mappings', 'department Sales Team sales');
     await page.selectOption('#f-mapping_mode', 'first_sign_in');
     await page.selectOption('#f-token_endpoint_auth_method', 'client_secret_post');
@@ -112,7 +117,10 @@ describe('admin console: upstream sign-in providers (headless Chromium)', () => 
       display_name: 'Partner Keycloak',
       icon_url: 'https://kc.partner.example/icon.png',
       scopes: ['openid', 'profile', 'email', 'roles'],
-      role_mappings: [{ claim: 'realm_access.roles', value: 'kc-admin', role: 'admin' }],
+      role_mappings: [
+        { claim: 'realm_access.roles', value: 'kc-admin', role: 'admin' },
+        { claim: 'groups', value: 'Order Team', role: 'Order Manager' },
+      ],
       group_mappings: [{ claim: 'department', value: 'Sales Team', group: 'sales' }],
       mapping_mode: 'first_sign_in',
       token_endpoint_auth_method: 'client_secret_post',
@@ -128,8 +136,9 @@ describe('admin console: upstream sign-in providers (headless Chromium)', () => 
     expect(stored.claims).to.include({ username: 'email', email: 'mail', subject: 'sub' });
     // "Added" was said once, right after creation.
     expect(await page.getByText('was added').count()).to.equal(0);
-    // The form shows what was saved, rules as lines.
-    expect(await page.inputValue('#f-group_mappings')).to.equal('department Sales Team sales');
+    // The form shows what was saved, rules as lines, always in the arrow form.
+    expect(await page.inputValue('#f-role_mappings')).to.equal('realm_access.roles = kc-admin -> admin\ngroups = Order Team -> Order Manager');
+    expect(await page.inputValue('#f-group_mappings')).to.equal('department = Sales Team -> sales');
     expect(await page.isVisible('#f-clients')).to.equal(true);
 
     // A new secret: write-only, the field is empty again and the secret is still only "set".

@@ -112,21 +112,39 @@ function createForm(api: AdminApi): HTMLElement {
   return form;
 }
 
-const ruleLine = (claim: string, value: string, target: string) => `${claim} ${value} ${target}`;
+const ruleLine = (claim: string, value: string, target: string) => `${claim} = ${value} -> ${target}`;
+
+/** `claim = value -> name`: the value is what stands between `=` and the last `->`, so it and the name may hold spaces. */
+const ARROW_RULE = /^([^\s=]+)\s*=(.*)->(.*)$/;
+
+/** A line as claim, value and target (each trimmed and not empty), or undefined. */
+function ruleParts(line: string): [claim: string, value: string, target: string] | undefined {
+  const arrow = ARROW_RULE.exec(line);
+  if (arrow !== null) {
+    const [claim, value, target] = [arrow[1]!, arrow[2]!.trim(), arrow[3]!.trim()];
+    return value === '' || target === '' ? undefined : [claim, value, target];
+  }
+  // The earlier form, still read: `claim value name`, the name being the last word.
+  if (line.includes('->')) return undefined;
+  const parts = line.split(/\s+/);
+  return parts.length < 3 ? undefined : [parts[0]!, parts.slice(1, -1).join(' '), parts.at(-1)!];
+}
 
 /**
- * Mapping rules, one a line: the claim, the value, the local role (or group). Claim names and
- * role names have no spaces, so the value is whatever stands between them.
+ * Mapping rules, one a line: `claim = value -> role` (or group). Claim names have no spaces or
+ * `=`; a value and a role or group name may hold spaces (`groups = Order Team -> Order Manager`).
+ * A line without `->` is read the earlier way, `claim value role`, the role being its last word.
  */
 function parseRules(raw: FormDataEntryValue | null, field: 'role_mappings' | 'group_mappings', problems: FieldDetail[]): Array<Record<string, string>> {
   const target = field === 'role_mappings' ? 'role' : 'group';
   return lines(raw).flatMap((line, index) => {
-    const parts = line.split(/\s+/);
-    if (parts.length < 3) {
+    const parts = ruleParts(line);
+    if (parts === undefined) {
       problems.push({ path: `${field}.${index}`, message: t('upstream.rule.invalid', { line }) });
       return [];
     }
-    return [{ claim: parts[0]!, value: parts.slice(1, -1).join(' '), [target]: parts.at(-1)! }];
+    const [claim, value, name] = parts;
+    return [{ claim, value, [target]: name }];
   });
 }
 
