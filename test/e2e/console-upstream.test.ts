@@ -85,6 +85,10 @@ describe('admin console: upstream sign-in providers (headless Chromium)', () => 
     const ruleErrors = page.locator('#f-role_mappings-error');
     await ruleErrors.filter({ hasText: 'broken-line' }).waitFor();
     expect(await ruleErrors.textContent()).to.include('Line 3: "groups = Order Admins ->": the name after -> is empty');
+    // So is a rule with an arrow but no value, said as such.
+    await page.fill('#f-role_mappings', 'groups = -> Order Manager');
+    await page.getByRole('button', { name: 'Save provider' }).click();
+    await ruleErrors.filter({ hasText: '"groups = -> Order Manager": the value between = and -> is empty' }).waitFor();
 
     // Every field the API takes.
     await page.fill('#f-display_name', 'Partner Keycloak');

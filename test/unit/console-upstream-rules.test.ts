@@ -33,6 +33,7 @@ describe('console upstream mapping rules as text', () => {
       ['groups =   -> admin', 'noValue'],
       ['groups = admins ->   ', 'noName'],
       ['= ->', 'noClaim'],
+      ['my claim = admins -> admin', 'invalid'],
     ];
     for (const [line, problem] of cases) expect(parseRuleLine(line), line).to.equal(problem);
   });

@@ -9,6 +9,12 @@ export const CONSOLE_CLIENT_ID = 'gatehouse-console';
 export const ACCOUNT_CLIENT_ID = 'gatehouse-account';
 const DEVICE = 'urn:ietf:params:oauth:grant-type:device_code';
 const GRANT_TYPES = ['authorization_code', 'refresh_token', 'client_credentials', DEVICE] as const;
+
+/** A grant type by its name in the reader's language (the four a client may hold, src/clients/spec.ts). */
+const grantLabel = (grant: string) => t(`grant.${grant === DEVICE ? 'device_code' : grant}`);
+
+/** A client's grant types by name, each with its protocol identifier on hover (what the API and the library say). */
+const grantList = (grants: readonly string[]) => h('span', {}, ...grants.flatMap((grant, index) => [index > 0 ? ', ' : null, h('span', { title: grant }, grantLabel(grant))]));
 const CONFIDENTIAL_METHODS = ['client_secret_basic', 'client_secret_post', 'private_key_jwt'] as const;
 const PAGE = 25;
 
@@ -104,7 +110,7 @@ export async function clientListPage(root: HTMLElement, api: AdminApi, shown?: C
       : table(
           t('clients.heading'),
           [t('clients.col.id'), t('clients.col.name'), t('clients.col.type'), [t('clients.col.grants'), 'optional']],
-          page.items.map((client) => [h('a', { class: 'id', href: `#/clients/${encodeURIComponent(client.client_id)}` }, client.client_id), client.name, h('span', { class: 'kind' }, t(`clients.type.${client.type}`)), client.grant_types.join(', ')]),
+          page.items.map((client) => [h('a', { class: 'id', href: `#/clients/${encodeURIComponent(client.client_id)}` }, client.client_id), client.name, h('span', { class: 'kind' }, t(`clients.type.${client.type}`)), grantList(client.grant_types)]),
           { labelledBy: 'page-heading' },
         );
   render(
@@ -173,7 +179,7 @@ export async function clientPage(root: HTMLElement, api: AdminApi, clientId: str
     { id: 'f-grant_types', class: 'field' },
     h('legend', {}, t('client.field.grant_types')),
     ...GRANT_TYPES.map((grant) =>
-      h('div', { class: 'check' }, h('input', { type: 'checkbox', id: `grant-${grant.replace(/\W/g, '-')}`, name: 'grant_types', value: grant, checked: client.grant_types.includes(grant) }), h('label', { for: `grant-${grant.replace(/\W/g, '-')}` }, t(`grant.${grant === DEVICE ? 'device_code' : grant}`))),
+      h('div', { class: 'check' }, h('input', { type: 'checkbox', id: `grant-${grant.replace(/\W/g, '-')}`, name: 'grant_types', value: grant, checked: client.grant_types.includes(grant) }), h('label', { for: `grant-${grant.replace(/\W/g, '-')}` }, grantLabel(grant))),
     ),
   );
   // The same choice as an API's (shared strings): keycloak = every token of this client carries Keycloak's claims.
@@ -283,7 +289,7 @@ export async function clientPage(root: HTMLElement, api: AdminApi, clientId: str
     h('p', {}, h('a', { href: '#/clients' }, t('client.back'))),
     h('h1', {}, t('client.heading', { client: client.name })),
     message === undefined ? null : notice(message),
-    h('section', { class: 'card' }, facts([[t('clients.col.id'), h('code', {}, client.client_id)], [t('clients.col.type'), t(`clients.type.${client.type}`)], [t('clients.col.grants'), client.grant_types.join(', ')], ...importMarkFact(client.imported_from)])),
+    h('section', { class: 'card' }, facts([[t('clients.col.id'), h('code', {}, client.client_id)], [t('clients.col.type'), t(`clients.type.${client.type}`)], [t('clients.col.grants'), grantList(client.grant_types)], ...importMarkFact(client.imported_from)])),
     h('section', { class: 'card' }, form),
     rotate,
     deletion,

@@ -40,6 +40,8 @@ export function parseRuleLine(line: string): RuleText | RuleProblem {
   const value = head.slice(equals + 1).trim();
   const name = line.slice(arrow + ARROW.length).trim();
   if (claim === '') return 'noClaim';
+  // Claim names have no whitespace: `my claim = x -> r` is a line that lost its `=` somewhere.
+  if (/\s/.test(claim)) return 'invalid';
   if (value === '') return 'noValue';
   if (name === '') return 'noName';
   return { claim, value, name };
