@@ -1,7 +1,7 @@
 /// <reference lib="dom" />
 import type { CreatedClientResponse as Client } from '../../admin/responses.ts';
 import { ApiError, type AdminApi } from './api.ts';
-import { areaField, checkField, confirmed, deleteCard, facts, h, hashQuery, lines, notice, pager, render, selectField, showError, t, table, textField, when, type FieldDetail } from './ui.ts';
+import { areaField, checkField, confirmed, currentLocale, deleteCard, facts, h, hashQuery, lines, notice, pager, render, selectField, showError, t, table, textField, when, type FieldDetail } from './ui.ts';
 import { importMarkFact } from './import-mark.ts';
 
 export const CONSOLE_CLIENT_ID = 'gatehouse-console';
@@ -13,8 +13,16 @@ const GRANT_TYPES = ['authorization_code', 'refresh_token', 'client_credentials'
 /** A grant type by its name in the reader's language (the four a client may hold, src/clients/spec.ts). */
 const grantLabel = (grant: string) => t(`grant.${grant === DEVICE ? 'device_code' : grant}`);
 
-/** A client's grant types by name, each with its protocol identifier on hover (what the API and the library say). */
-const grantList = (grants: readonly string[]) => h('span', {}, ...grants.flatMap((grant, index) => [index > 0 ? ', ' : null, h('span', { title: grant }, grantLabel(grant))]));
+/**
+ * A client's grant types by name as one phrase of the page's language ("Authorization code and
+ * Refresh token", "授权码和刷新令牌"), each with its protocol identifier on hover (what the API and
+ * the library say).
+ */
+function grantList(grants: readonly string[]): HTMLElement {
+  const parts = new Intl.ListFormat(currentLocale(), { style: 'long', type: 'conjunction' }).formatToParts(grants.map(grantLabel));
+  let next = 0;
+  return h('span', {}, ...parts.map((part) => (part.type === 'element' ? h('span', { title: grants[next++]! }, part.value) : part.value)));
+}
 const CONFIDENTIAL_METHODS = ['client_secret_basic', 'client_secret_post', 'private_key_jwt'] as const;
 const PAGE = 25;
 
