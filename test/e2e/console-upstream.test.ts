@@ -80,11 +80,16 @@ describe('admin console: upstream sign-in providers (headless Chromium)', () => 
     expect(await page.getAttribute('[id="f-claims.email"]', 'aria-invalid')).to.equal('true');
     // A mapping line without a role, or with a part empty, is caught before it is sent, on its line.
     await page.fill('#f-claims\\.email', 'mail');
-    await page.fill('#f-role_mappings', 'realm_access.roles kc-admin admin\nbroken-line\ngroups = Order Admins ->  ');
+    // A blank line is no rule, but counts as a line of the box: the error names the line as the box shows it.
+    await page.fill('#f-role_mappings', 'realm_access.roles kc-admin admin\n\nbroken-line\ngroups = Order Admins ->  ');
     await page.getByRole('button', { name: 'Save provider' }).click();
     const ruleErrors = page.locator('#f-role_mappings-error');
     await ruleErrors.filter({ hasText: 'broken-line' }).waitFor();
-    expect(await ruleErrors.textContent()).to.include('Line 3: "groups = Order Admins ->": the name after -> is empty');
+    expect(await ruleErrors.textContent()).to.include('Line 4: "groups = Order Admins ->": the name after -> is empty');
+    // The API's own refusal of a rule's role (role_mappings.1.role: two spaces in a row) is said on that rule's line too.
+    await page.fill('#f-role_mappings', 'realm_access.roles kc-admin admin\n\ngroups = Team -> Order  Manager');
+    await page.getByRole('button', { name: 'Save provider' }).click();
+    await ruleErrors.filter({ hasText: 'Line 3:' }).waitFor();
     // So is a rule with an arrow but no value, said as such.
     await page.fill('#f-role_mappings', 'groups = -> Order Manager');
     await page.getByRole('button', { name: 'Save provider' }).click();
