@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { ConfigError, loadConfig, type Config } from './config/load.ts';
 import { shown } from './errors/shown-text.ts';
 import { createLogger } from './observability/logger.ts';
+import { withCheckedSettings } from './settings/configured-check.ts';
 
 /** sysexits.h EX_CONFIG: the configuration is wrong; restarting will not help. */
 const EXIT_CONFIG = 78;
@@ -16,7 +17,7 @@ function fail(lines: readonly string[], code: number): never {
 
 let config: Config;
 try {
-  config = loadConfig({ env: process.env, readFile: (path) => readFileSync(path, 'utf8') });
+  config = withCheckedSettings(loadConfig({ env: process.env, readFile: (path) => readFileSync(path, 'utf8') }));
 } catch (error) {
   if (error instanceof ConfigError) fail(error.problems, EXIT_CONFIG);
   throw error;

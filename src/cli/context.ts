@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { loadConfig, type Config } from '../config/load.ts';
+import { withCheckedSettings } from '../settings/configured-check.ts';
 import type { CliIo } from './io.ts';
 import type { SecretComplete } from './terminal-secret.ts';
 
@@ -18,6 +19,6 @@ export { CliError } from './cli-error.ts';
 export { processIo, type CliIo } from './io.ts';
 
 export function openContext(io: CliIo, json: boolean): CliContext {
-  const config = loadConfig({ env: io.env, readFile: (path) => readFileSync(path, 'utf8') });
+  const config = withCheckedSettings(loadConfig({ env: io.env, readFile: (path) => readFileSync(path, 'utf8') }));
   return { config, json, out: (text) => io.stdout(`${text}\n`), warn: (text) => io.stderr(`${text}\n`), stdin: io.stdin, ...(io.readHidden === undefined ? {} : { readHidden: io.readHidden }) };
 }

@@ -1,6 +1,7 @@
 import type { ParsedUrlQuery } from 'node:querystring';
 import type { Middleware } from 'koa';
 import { sameText } from '../crypto/same-text.ts';
+import { basicUser } from '../http/basic-user.ts';
 import { bufferedForm, replaceForm } from '../http/form-body.ts';
 import type { AuditInput } from '../observability/audit-input.ts';
 import { guarding } from '../routes/guards.ts';
@@ -25,6 +26,8 @@ export interface PreviousSecretDeps {
 
 /** As oidc-provider decodes the two halves of a Basic header (RFC 6749 §2.3.1: form-urlencoded). */
 function decodeAuthToken(token: string): string | undefined {
+  // Most ids and secrets hold neither: no new string.
+  if (!token.includes('%') && !token.includes('+')) return token;
   try {
     return decodeURIComponent(token.replace(/\+/g, '%20'));
   } catch {
@@ -33,17 +36,18 @@ function decodeAuthToken(token: string): string | undefined {
 }
 
 /**
- * The client id of a Basic header, and its secret as sent (still encoded): the secret is decoded
- * only for a client with a previous secret in its grace (`secretOf`), not on every request.
+ * The secret of a Basic header whose client is `clientId`, read as the library reads the header
+ * (`Basic <base64>`, split at one space; both halves form-urlencoded), or undefined. Only for a
+ * client with a previous secret in its grace: every other request reads the client id alone
+ * (basicUser), and its secret is never decoded here.
  */
-function basicCredentials(authorization: string): { clientId: string; encodedSecret: string } | undefined {
+function basicSecret(authorization: string, clientId: string): string | undefined {
   const parts = authorization.split(' ');
   if (parts.length !== 2 || parts[0]!.toLowerCase() !== 'basic') return undefined;
   const basic = Buffer.from(parts[1]!, 'base64').toString('utf8');
   const colon = basic.indexOf(':');
-  if (colon === -1 || colon === basic.length - 1) return undefined;
-  const clientId = decodeAuthToken(basic.slice(0, colon));
-  return clientId === undefined ? undefined : { clientId, encodedSecret: basic.slice(colon + 1) };
+  if (colon === -1 || colon === basic.length - 1 || decodeAuthToken(basic.slice(0, colon)) !== clientId) return undefined;
+  return decodeAuthToken(basic.slice(colon + 1));
 }
 
 /**
@@ -65,8 +69,9 @@ export function previousSecretGate({ routes, findClient, now, audit }: PreviousS
     let presented: { clientId: string; secret: () => string | undefined; method: 'client_secret_basic' | 'client_secret_post' } | undefined;
     let params: ParsedUrlQuery | undefined;
     if (authorization !== '') {
-      const basic = basicCredentials(authorization);
-      if (basic !== undefined) presented = { clientId: basic.clientId, secret: () => decodeAuthToken(basic.encodedSecret), method: 'client_secret_basic' };
+      const user = basicUser(authorization);
+      const clientId = user === undefined ? undefined : decodeAuthToken(user);
+      if (clientId !== undefined) presented = { clientId, secret: () => basicSecret(authorization, clientId), method: 'client_secret_basic' };
     } else {
       const form = await bufferedForm(ctx);
       if (typeof form === 'object') {

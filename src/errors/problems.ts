@@ -42,6 +42,7 @@ export const PROBLEMS = {
   duplicate_member: 'is given twice in its object: again at line {line}, column {column} (which one counts would be a guess; keep one)',
   not_utf8: 'the request body is not UTF-8 text (JSON is always UTF-8: save the file as UTF-8)',
   not_json_content_type: 'the request body must be JSON (Content-Type: application/json)',
+  compressed_body: 'the request body must not be compressed (Content-Encoding: {coding}): send it as it is',
   nothing_to_change: 'name at least one field to change',
   entries_length: 'entries must be 1-128 characters',
   already_in_use: 'already in use',

@@ -4,6 +4,7 @@ import { respondToError, type Logger as ErrorLogger } from '../errors/respond.ts
 import type { Logger } from '../observability/logger.ts';
 import { requestContext, runInRequest } from '../observability/request-context.ts';
 import { basePolicy, CSP_HEADER, JSON_ENDPOINT_POLICY } from './content-security-policy.ts';
+import { compressedBodyError } from './compressed-body.ts';
 import { acceptedRequestId } from './request-id.ts';
 import { oauthEndpointAt } from '../routes/match.ts';
 import type { RoutesTable } from '../routes/table.ts';
@@ -46,7 +47,8 @@ export interface EdgeOptions {
  * 4. the security headers and the base Content-Security-Policy (src/http/security-headers.ts,
  *    src/http/content-security-policy.ts): the pages' set, or on the OAuth endpoints the shorter
  *    set of a JSON answer (jsonEndpointHeaderList says what each is for);
- * 5. the one error mapper (src/errors/respond.ts) around everything after it.
+ * 5. the one error mapper (src/errors/respond.ts) around everything after it;
+ * 6. a compressed request body refused with 415 (src/http/compressed-body.ts).
  */
 export function requestEdge({ issuer, routes, logger, observeRequest, imageSources = [], stopwatch = monotonicNow, serves = 'app' }: EdgeOptions): Middleware {
   const words = pathWords(routes);
@@ -72,6 +74,8 @@ export function requestEdge({ issuer, routes, logger, observeRequest, imageSourc
     for (const [name, value] of headers) res.setHeader(name, value);
     // next() is koa-compose's dispatch, which answers a throw with a rejected promise: one
     // rejection handler instead of an async function and its await (perf21u).
-    return runInRequest(requestContext(id, ctx, arrivedAt), () => next().then(undefined, (raw: unknown) => respondToError(ctx, raw, errors)));
+    // A compressed body is refused before anything downstream reads it (src/http/compressed-body.ts).
+    const compressed = req.headers['content-encoding'] === undefined ? undefined : compressedBodyError(req.headers);
+    return runInRequest(requestContext(id, ctx, arrivedAt), () => (compressed === undefined ? next() : Promise.reject(compressed)).then(undefined, (raw: unknown) => respondToError(ctx, raw, errors)));
   };
 }

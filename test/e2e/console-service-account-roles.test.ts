@@ -65,6 +65,8 @@ describe('admin console: client service-account roles (headless Chromium)', func
       await page.getByLabel(consoleString(locale, 'client.field.service_account_roles')).waitFor();
       expect(await control(page, 'service_account_roles').inputValue()).to.equal('billing\norders-api:orders.read');
       await page.getByText(consoleString(locale, 'client.hint.service_account_roles')).waitFor();
+      // Its grant types by name in the page's language, the protocol identifier on hover.
+      await page.locator('dd span[title="client_credentials"]').filter({ hasText: consoleString(locale, 'grant.client_credentials') }).waitFor();
       expect(await seriousViolations(page), locale).to.deep.equal([]);
       await control(page, 'service_account_roles').scrollIntoViewIfNeeded();
       await screenshot(page, `console-client-service-account-roles-${locale}`);

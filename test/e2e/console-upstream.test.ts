@@ -78,19 +78,32 @@ describe('admin console: upstream sign-in providers (headless Chromium)', () => 
     await page.getByRole('button', { name: 'Save provider' }).click();
     await page.locator('[id="f-claims.email-error"]').waitFor();
     expect(await page.getAttribute('[id="f-claims.email"]', 'aria-invalid')).to.equal('true');
-    // A mapping line without a role is caught before it is sent.
+    // A mapping line without a role, or with a part empty, is caught before it is sent, on its line.
     await page.fill('#f-claims\\.email', 'mail');
-    await page.fill('#f-role_mappings', 'realm_access.roles kc-admin admin\nbroken-line');
+    // A blank line is no rule, but counts as a line of the box: the error names the line as the box shows it.
+    await page.fill('#f-role_mappings', 'realm_access.roles kc-admin admin\n\nbroken-line\ngroups = Order Admins ->  ');
     await page.getByRole('button', { name: 'Save provider' }).click();
-    await page.locator('#f-role_mappings-error').filter({ hasText: 'broken-line' }).waitFor();
+    const ruleErrors = page.locator('#f-role_mappings-error');
+    await ruleErrors.filter({ hasText: 'broken-line' }).waitFor();
+    expect(await ruleErrors.textContent()).to.include('Line 4: "groups = Order Admins ->": the name after -> is empty');
+    // The API's own refusal of a rule's role (role_mappings.1.role: two spaces in a row) is said on that rule's line too.
+    await page.fill('#f-role_mappings', 'realm_access.roles kc-admin admin\n\ngroups = Team -> Order  Manager');
+    await page.getByRole('button', { name: 'Save provider' }).click();
+    await ruleErrors.filter({ hasText: 'Line 3:' }).waitFor();
+    // So is a rule with an arrow but no value, said as such.
+    await page.fill('#f-role_mappings', 'groups = -> Order Manager');
+    await page.getByRole('button', { name: 'Save provider' }).click();
+    await ruleErrors.filter({ hasText: '"groups = -> Order Manager": the value between = and -> is empty' }).waitFor();
 
     // Every field the API takes.
     await page.fill('#f-display_name', 'Partner Keycloak');
     await page.fill('#f-icon_url', 'https://kc.partner.example/icon.png');
     await page.fill('#f-scopes', 'openid profile email roles');
     await page.fill('#f-claims\\.username', 'email');
-    await page.fill('#f-role_mappings', 'realm_access.roles kc-admin admin');
-    await page.fill('#f-group_mappings', 'department Sales Team sales');
+    // Rules as claim = value -> name: a role and a group whose names hold a space, a value too;
+    // a line in the older claim value role form is still read.
+    await page.fill('#f-role_mappings', 'realm_access.roles kc-admin admin\ngroups  =  Order Admins  ->  Order Manager');
+    await page.fill('#f-group_mappings', 'department = Sales Team -> /Sales Team');
     await page.selectOption('#f-mapping_mode', 'first_sign_in');
     await page.selectOption('#f-token_endpoint_auth_method', 'client_secret_post');
     await page.uncheck('#f-create_accounts');
@@ -112,8 +125,11 @@ describe('admin console: upstream sign-in providers (headless Chromium)', () => 
       display_name: 'Partner Keycloak',
       icon_url: 'https://kc.partner.example/icon.png',
       scopes: ['openid', 'profile', 'email', 'roles'],
-      role_mappings: [{ claim: 'realm_access.roles', value: 'kc-admin', role: 'admin' }],
-      group_mappings: [{ claim: 'department', value: 'Sales Team', group: 'sales' }],
+      role_mappings: [
+        { claim: 'realm_access.roles', value: 'kc-admin', role: 'admin' },
+        { claim: 'groups', value: 'Order Admins', role: 'Order Manager' },
+      ],
+      group_mappings: [{ claim: 'department', value: 'Sales Team', group: '/Sales Team' }],
       mapping_mode: 'first_sign_in',
       token_endpoint_auth_method: 'client_secret_post',
       create_accounts: false,
@@ -128,8 +144,9 @@ describe('admin console: upstream sign-in providers (headless Chromium)', () => 
     expect(stored.claims).to.include({ username: 'email', email: 'mail', subject: 'sub' });
     // "Added" was said once, right after creation.
     expect(await page.getByText('was added').count()).to.equal(0);
-    // The form shows what was saved, rules as lines.
-    expect(await page.inputValue('#f-group_mappings')).to.equal('department Sales Team sales');
+    // The form shows what was saved, rules as lines in the new form.
+    expect(await page.inputValue('#f-role_mappings')).to.equal('realm_access.roles = kc-admin -> admin\ngroups = Order Admins -> Order Manager');
+    expect(await page.inputValue('#f-group_mappings')).to.equal('department = Sales Team -> /Sales Team');
     expect(await page.isVisible('#f-clients')).to.equal(true);
 
     // A new secret: write-only, the field is empty again and the secret is still only "set".

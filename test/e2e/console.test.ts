@@ -1005,6 +1005,8 @@ describe('admin console (headless Chromium)', () => {
       // The target's kind in the page's language ("клиент …", "客户端 …"), its id as given.
       expect(cells.map((cell) => cell.text)).to.include.members(['consent.revoked', 'operator', 'gatehouse-account', `${strings['audit.kind.client']} reports-service-for-the-finance-department`]);
       expect(await page.evaluate(() => document.documentElement.scrollWidth), locale).to.be.at.most(390);
+      // The type may wrap after its dot, not inside a word.
+      expect(await event.locator('code.event-type').evaluate((code) => code.innerHTML)).to.equal('consent.<wbr>revoked');
       expect(await seriousViolations(page), locale).to.deep.equal([]);
       await screenshot(page, `console-audit-390-${locale}`);
     }

@@ -24,7 +24,7 @@ const WORDS = {
   en: { title: 'Set your password', password: 'Password', confirm: 'Repeat the password', submit: 'Set my password', done: 'Your password is set', invalid: 'This invitation no longer works', back: 'Continue to Web App' },
   ru: { title: 'Задайте пароль', password: 'Пароль', confirm: 'Повторите пароль', submit: 'Задать пароль', done: 'Пароль задан', invalid: 'Это приглашение больше не действует', back: 'Перейти в Web App' },
   'zh-CN': { title: '设置您的密码', password: '密码', confirm: '再次输入密码', submit: '设置我的密码', done: '密码已设置', invalid: '此邀请已失效', back: '继续前往 Web App' },
-  ko: { title: '비밀번호 설정', password: '비밀번호', confirm: '비밀번호 확인', submit: '비밀번호 설정', done: '비밀번호가 설정되었습니다', invalid: '이 초대는 더 이상 유효하지 않습니다', back: 'Web App(으)로 계속' },
+  ko: { title: '비밀번호 설정', password: '비밀번호', confirm: '비밀번호 확인', submit: '비밀번호 설정', done: '비밀번호가 설정되었습니다', invalid: '이 초대는 더 이상 유효하지 않습니다', back: 'Web App\u2060(으)로 계속' },
 } as const;
 
 describe('the invitation page in headless Chromium (four languages, a real SMTP server)', () => {
@@ -80,7 +80,7 @@ describe('the invitation page in headless Chromium (four languages, a real SMTP 
       en: { send: 'Send invitation', sent: 'Invitation sent to vera@example.com.', none: 'The user has no email address.', pending: 'Invitation pending', revoke: 'Revoke invitation', confirm: 'Revoke the invitation of vera', revoked: 'Invitation revoked: its link no longer works.' },
       ru: { send: 'Отправить приглашение', sent: 'Приглашение отправлено на vera@example.com.', none: 'У пользователя нет адреса электронной почты.', pending: 'Приглашение ожидает ответа', revoke: 'Отозвать приглашение', confirm: 'Отозвать приглашение пользователя vera', revoked: 'Приглашение отозвано: ссылка больше не действует.' },
       'zh-CN': { send: '发送邀请', sent: '邀请已发送至 vera@example.com。', none: '该用户没有电子邮件地址。', pending: '待接受的邀请', revoke: '撤销邀请', confirm: '撤销 vera 的邀请', revoked: '邀请已撤销：其链接已失效。' },
-      ko: { send: '초대 보내기', sent: 'vera@example.com(으)로 초대를 보냈습니다.', none: '사용자에게 이메일 주소가 없습니다.', pending: '대기 중인 초대', revoke: '초대 취소', confirm: 'vera의 초대 취소', revoked: '초대를 취소했습니다. 링크는 더 이상 작동하지 않습니다.' },
+      ko: { send: '초대 보내기', sent: 'vera@example.com\u2060(으)로 초대를 보냈습니다.', none: '사용자에게 이메일 주소가 없습니다.', pending: '대기 중인 초대', revoke: '초대 취소', confirm: 'vera의 초대 취소', revoked: '초대를 취소했습니다. 링크는 더 이상 작동하지 않습니다.' },
     } as const;
     let first: Page | undefined;
     for (const locale of Object.keys(said) as Array<keyof typeof said>) {

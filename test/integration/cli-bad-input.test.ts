@@ -121,6 +121,13 @@ describe('gatehouse CLI with a bad configuration: exit 78, each problem one line
     // The secret it could not read is then missing too: a second line.
     expect(long.stderr).to.equal(`gatehouse: GATEHOUSE_SECRET_FILE: cannot read '/nowhere/${'z'.repeat(51)}…' (100009 characters)\ngatehouse: GATEHOUSE_SECRET: is required\n`);
   });
+
+  it('a runtime setting the admin API would refuse (a default role with two spaces in a row), before any store is reached', async () => {
+    const env = { NODE_ENV: 'test', GATEHOUSE_SECRET: randomSecret(), MONGODB_URI: 'mongodb://127.0.0.1:1/unused', GATEHOUSE_DEFAULT_ROLES: 'viewer,Order  Manager' };
+    const exit = await runCli(['users', 'list'], env);
+    expect(exit.code).to.equal(78);
+    expect(exit.stderr).to.equal('gatehouse: GATEHOUSE_DEFAULT_ROLES: "Order  Manager": may hold single spaces between words, but no tabs, line breaks, other spaces or two spaces in a row\n');
+  });
 });
 
 describe('gatehouse CLI when a store cannot be reached: exit 75 (retry later), naming the setting', function () {

@@ -145,6 +145,24 @@ describe('upstream identity providers for operators: admin API, OpenAPI, CLI, se
     const created = await cli(['idps', 'create', '--alias', 'gh', '--preset', 'github', '--client-id', 'Iv1.abc', '--client-secret-stdin', '--role-map', 'login=octo:admin', '--home-domain', 'octo.example'], 'gh-secret');
     expect(created).to.deep.include({ alias: 'gh', kind: 'oauth2', has_secret: true, userinfo_endpoint: 'https://api.github.com/user', home_domains: ['octo.example'] });
     expect(created.role_mappings).to.deep.equal([{ claim: 'login', value: 'octo', role: 'admin' }]);
+    // CLAIM=VALUE->NAME, as the console writes rules: a name with a space or a colon (a Keycloak client
+    // role), which CLAIM=VALUE:NAME splits at its last colon.
+    const arrows = await cli(['idps', 'update', 'gh', '--role-map', 'groups = Order Admins -> shop:Gift Card', '--role-map', 'memberOf=CN=Ops,DC=corp->ops', '--group-map', 'department=Sales Team->/Sales Team']);
+    expect(arrows.role_mappings).to.deep.equal([
+      { claim: 'groups', value: 'Order Admins', role: 'shop:Gift Card' },
+      { claim: 'memberOf', value: 'CN=Ops,DC=corp', role: 'ops' },
+    ]);
+    expect(arrows.group_mappings).to.deep.equal([{ claim: 'department', value: 'Sales Team', group: '/Sales Team' }]);
+    for (const [entry, why] of [
+      ['groups=->admin', 'the value between = and -> is empty'],
+      ['groups=admins->', 'the name after -> is empty'],
+      ['=admins->admin', 'the claim before = is empty'],
+      ['groups admins->admin', 'takes CLAIM=VALUE->ROLE'],
+    ]) {
+      const refused = await runCli(['idps', 'update', 'gh', '--role-map', entry!], env);
+      expect(refused.code, entry).to.equal(2);
+      expect(refused.stderr, entry).to.include(`--role-map ${entry}`).and.include(why!);
+    }
     expect(JSON.stringify(created)).to.not.contain('gh-secret');
     expect((await cli(['idps', 'list'])).map((idp: { alias: string }) => idp.alias)).to.include('gh');
     expect(await cli(['idps', 'update', 'gh', '--disabled', '--client', 'portal'])).to.deep.include({ enabled: false, clients: ['portal'] });

@@ -381,6 +381,8 @@ describe('startup with a bad configuration (real process)', function () {
     ['a malformed issuer URL', { ...base, GATEHOUSE_ISSUER: 'sso.example.com' }, 'GATEHOUSE_ISSUER'],
     ['a short GATEHOUSE_SECRET', { ...base, GATEHOUSE_SECRET: 'too-short' }, 'GATEHOUSE_SECRET'],
     ['an unknown log level', { ...base, GATEHOUSE_LOG_LEVEL: 'verbose' }, 'GATEHOUSE_LOG_LEVEL'],
+    // A rule of the runtime settings, not of the configuration's schema (src/settings/configured-check.ts).
+    ['a default role with two spaces in a row', { ...base, GATEHOUSE_DEFAULT_ROLES: 'viewer, Order  Manager' }, 'GATEHOUSE_DEFAULT_ROLES'],
   ];
   for (const [title, env, setting] of cases) {
     it(`exits 78 naming the setting for ${title}`, async () => {

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import { catalogProblems, LOCALES, loadMessages, negotiateLocale, translator } from '../../src/interactions/i18n.ts';
@@ -16,6 +17,18 @@ describe('hosted page strings', () => {
     const strings = (locale: string) => Object.entries(loadMessages(BUILT_IN).get(locale)!).filter(([key]) => !key.startsWith('mail.'));
     expect(strings('zh-CN').filter(([, text]) => /帐/.test(text)).map(([key]) => key)).to.deep.equal([]);
     expect(strings('ru').filter(([, text]) => /\bemail\b/i.test(text.replace(/\{email\}/g, ''))).map(([key]) => key)).to.deep.equal([]);
+  });
+
+  // "{client}(으)로 계속": a line may break before "(" (an opening bracket is a break opportunity
+  // even under word-break: keep-all), which left "(으)로" alone at the start of the next line at
+  // 390 px. U+2060 WORD JOINER between the word and its particle keeps them together.
+  it('glues each Korean particle alternate, "(으)로", "이(가)", to the word before it (hosted pages, account page, console)', () => {
+    const unglued = /(?<=[}\uAC00-\uD7A3])\((?:으|이|가|을|를|과|와|은|는)\)/u;
+    for (const file of ['../../views/locales/ko.json', '../../src/account/web/locales/ko.json', '../../src/console/web/locales/ko.json']) {
+      const catalog = JSON.parse(readFileSync(fileURLToPath(new URL(file, import.meta.url)), 'utf8')) as Record<string, string>;
+      expect(Object.keys(catalog).filter((key) => unglued.test(catalog[key]!)), file).to.deep.equal([]);
+      expect(Object.values(catalog).filter((text) => text.includes('\u2060(')), file).to.not.be.empty;
+    }
   });
 
   it('fails on a locale missing a key (the check above can fail)', () => {

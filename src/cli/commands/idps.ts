@@ -1,6 +1,8 @@
 import { command, type ParsedLine } from '../command-line.ts';
 import { CliError, type CliContext } from '../context.ts';
 import type { FlagsOf } from '../flag-errors.ts';
+import { shown } from '../../errors/shown-text.ts';
+import { parseRuleLine, type RuleProblem } from '../../console/web/upstream-rules.ts';
 import { privateKeyComplete, privateKeyJwk } from '../private-key-input.ts';
 import { cliActor, readOperations, readStdinSecret, withOperations } from '../services.ts';
 
@@ -83,10 +85,26 @@ export const IDP_FLAGS: FlagsOf = {
 
 type Values = ParsedLine<typeof OPTIONS>['values'];
 
-/** `CLAIM=VALUE:LABEL` → a mapping rule. */
+const RULE_PROBLEMS: Record<Exclude<RuleProblem, 'invalid'>, string> = {
+  noClaim: 'the claim before = is empty',
+  noValue: 'the value between = and -> is empty',
+  noName: 'the name after -> is empty',
+};
+
+/**
+ * `CLAIM=VALUE->LABEL` (the console's rule text, src/console/web/upstream-rules.ts: a value and a
+ * name may hold spaces, `=` and `:`, as Keycloak client roles `shop:Gift Card` do) or the earlier
+ * `CLAIM=VALUE:LABEL`, split at the last colon → a mapping rule.
+ */
 function rule(option: string, text: string, key: 'role' | 'group'): Record<string, string> {
+  const takes = `takes CLAIM=VALUE->${key.toUpperCase()} (e.g. groups=Order Admins->${key === 'role' ? 'Order Manager' : '/Sales Team'}) or CLAIM=VALUE:${key.toUpperCase()}`;
+  if (text.includes('->')) {
+    const parsed = parseRuleLine(text);
+    if (typeof parsed === 'string') throw new CliError(`--${option} ${shown(text)}: ${parsed === 'invalid' ? takes : RULE_PROBLEMS[parsed]}`, 2);
+    return { claim: parsed.claim, value: parsed.value, [key]: parsed.name };
+  }
   const match = /^([^=]+)=(.+):([^:]+)$/.exec(text);
-  if (match === null) throw new CliError(`--${option} takes CLAIM=VALUE:${key.toUpperCase()} (e.g. groups=admins:${key === 'role' ? 'admin' : 'staff'})`, 2);
+  if (match === null) throw new CliError(`--${option} ${takes}`, 2);
   return { claim: match[1]!, value: match[2]!, [key]: match[3]! };
 }
 

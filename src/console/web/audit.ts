@@ -37,11 +37,17 @@ const toLocal = (iso: string | null) => {
 
 /** An actor's or target's kind in the reader's language ("用户", "客户端"); as the API names it when the console has no word for it. */
 const kindName = (type: string) => (hasString(`audit.kind.${type}`) ? t(`audit.kind.${type}`) : type);
-/** An event type (interaction.mfa.enrol_failed) with a break opportunity after each dot and underscore: on a phone's card it wraps between its parts, not every few letters. */
-const dottedBreaks = (type: string): Array<string | HTMLElement> => type.split(/(?<=[._])/).flatMap((part, index) => (index === 0 ? [part] : [h('wbr'), part]));
-
 export const actorOf = (event: AuditEvent) => event.actor.username ?? event.actor.id ?? kindName(event.actor.type);
 export const targetOf = (event: AuditEvent) => (event.target === null ? '—' : `${kindName(event.target.type)} ${event.target.id ?? ''}`.trim());
+
+/**
+ * An event type (`client.previous_secret_used`) with a line-break opportunity after each dot and
+ * underscore: in a narrow column (a phone's card) it wraps between its words instead of at any
+ * letter ("client.previous_secr / et_used").
+ */
+function eventType(type: string): HTMLElement {
+  return h('code', { class: 'event-type' }, ...type.split(/(?<=[._])/).flatMap((part, index) => (index === 0 ? [part] : [h('wbr'), part])));
+}
 
 function detail(event: AuditEvent): HTMLElement {
   // The visible summary is one short word; the event type is there for screen readers.
@@ -97,7 +103,7 @@ export async function auditPage(root: HTMLElement, api: AdminApi): Promise<void>
   const moreStatus = h('div', { role: 'status' });
   const append = (events: AuditEvent[], next: string | null) => {
     for (const event of events) {
-      body.append(h('tr', {}, cell(0, h('time', { datetime: event.at }, when(event.at))), cell(1, h('code', { class: 'event-type', title: event.type }, ...dottedBreaks(event.type))), cell(2, actorOf(event)), cell(3, event.client ?? '—'), cell(4, targetOf(event)), cell(5, detail(event))));
+      body.append(h('tr', {}, cell(0, h('time', { datetime: event.at }, when(event.at))), cell(1, eventType(event.type)), cell(2, actorOf(event)), cell(3, event.client ?? '—'), cell(4, targetOf(event)), cell(5, detail(event))));
     }
     more.replaceChildren();
     if (next === null) return;

@@ -1,7 +1,7 @@
 /// <reference lib="dom" />
 import type { CreatedClientResponse as Client } from '../../admin/responses.ts';
 import { ApiError, type AdminApi } from './api.ts';
-import { areaField, checkField, confirmed, deleteCard, facts, h, hashQuery, lines, notice, pager, render, selectField, showError, t, table, textField, when, type FieldDetail } from './ui.ts';
+import { areaField, checkField, confirmed, currentLocale, deleteCard, facts, h, hashQuery, lines, notice, pager, render, selectField, showError, t, table, textField, when, type FieldDetail } from './ui.ts';
 import { importMarkFact } from './import-mark.ts';
 
 export const CONSOLE_CLIENT_ID = 'gatehouse-console';
@@ -9,10 +9,20 @@ export const CONSOLE_CLIENT_ID = 'gatehouse-console';
 export const ACCOUNT_CLIENT_ID = 'gatehouse-account';
 const DEVICE = 'urn:ietf:params:oauth:grant-type:device_code';
 const GRANT_TYPES = ['authorization_code', 'refresh_token', 'client_credentials', DEVICE] as const;
-/** A grant type's label in the admin's language; the identifier itself (what the API takes) as its tooltip and in small code beside it. */
-const grantKey = (grant: string) => `grant.${grant === DEVICE ? 'device_code' : grant}`;
-const grantList = (grants: readonly string[]) =>
-  h('span', { class: 'grants' }, ...grants.flatMap((grant, index) => [index === 0 ? null : ', ', h('span', { title: grant }, (GRANT_TYPES as readonly string[]).includes(grant) ? t(grantKey(grant)) : grant)]));
+
+/** A grant type by its name in the reader's language (the four a client may hold, src/clients/spec.ts). */
+const grantLabel = (grant: string) => t(`grant.${grant === DEVICE ? 'device_code' : grant}`);
+
+/**
+ * A client's grant types by name as one phrase of the page's language ("Authorization code and
+ * Refresh token", "授权码和刷新令牌"), each with its protocol identifier on hover (what the API and
+ * the library say).
+ */
+function grantList(grants: readonly string[]): HTMLElement {
+  const parts = new Intl.ListFormat(currentLocale(), { style: 'long', type: 'conjunction' }).formatToParts(grants.map(grantLabel));
+  let next = 0;
+  return h('span', { class: 'grants' }, ...parts.map((part) => (part.type === 'element' ? h('span', { title: grants[next++]! }, part.value) : part.value)));
+}
 const CONFIDENTIAL_METHODS = ['client_secret_basic', 'client_secret_post', 'private_key_jwt'] as const;
 const PAGE = 25;
 
@@ -177,7 +187,7 @@ export async function clientPage(root: HTMLElement, api: AdminApi, clientId: str
     { id: 'f-grant_types', class: 'field' },
     h('legend', {}, t('client.field.grant_types')),
     ...GRANT_TYPES.map((grant) =>
-      h('div', { class: 'check' }, h('input', { type: 'checkbox', id: `grant-${grant.replace(/\W/g, '-')}`, name: 'grant_types', value: grant, checked: client.grant_types.includes(grant) }), h('label', { for: `grant-${grant.replace(/\W/g, '-')}` }, t(grantKey(grant)), ' ', h('code', {}, grant))),
+      h('div', { class: 'check' }, h('input', { type: 'checkbox', id: `grant-${grant.replace(/\W/g, '-')}`, name: 'grant_types', value: grant, checked: client.grant_types.includes(grant) }), h('label', { for: `grant-${grant.replace(/\W/g, '-')}` }, grantLabel(grant), ' ', h('code', {}, grant))),
     ),
   );
   // The same choice as an API's (shared strings): keycloak = every token of this client carries Keycloak's claims.
@@ -287,7 +297,7 @@ export async function clientPage(root: HTMLElement, api: AdminApi, clientId: str
     h('p', {}, h('a', { href: '#/clients' }, t('client.back'))),
     h('h1', {}, t('client.heading', { client: client.name })),
     message === undefined ? null : notice(message),
-    h('section', { class: 'card' }, facts([[t('clients.col.id'), h('code', {}, client.client_id)], [t('clients.col.type'), t(`clients.type.${client.type}`)], [t('clients.col.grants'), h('ul', { class: 'grants' }, ...client.grant_types.map((grant) => h('li', {}, (GRANT_TYPES as readonly string[]).includes(grant) ? t(grantKey(grant)) : grant, ' ', h('code', {}, grant))))], ...importMarkFact(client.imported_from)])),
+    h('section', { class: 'card' }, facts([[t('clients.col.id'), h('code', {}, client.client_id)], [t('clients.col.type'), t(`clients.type.${client.type}`)], [t('clients.col.grants'), h('ul', { class: 'grants' }, ...client.grant_types.map((grant) => h('li', {}, h('span', { title: grant }, grantLabel(grant)), ' ', h('code', {}, grant))))], ...importMarkFact(client.imported_from)])),
     h('section', { class: 'card' }, form),
     rotate,
     deletion,

@@ -68,6 +68,21 @@ export function selectField(name: string, label: string, options: ReadonlyArray<
   );
 }
 
+/**
+ * The textarea line (from 1) that holds entry `index` of what `lines` made of it: blank lines are
+ * not entries, so entry 1 of "a\n\nb" is on line 3. Any other control: index + 1.
+ */
+function lineOfEntry(control: HTMLElement | null | undefined, index: number): number {
+  if (!(control instanceof HTMLTextAreaElement)) return index + 1;
+  let entries = -1;
+  const all = control.value.split('\n');
+  for (let line = 0; line < all.length; line += 1) {
+    if (all[line]!.trim() !== '') entries += 1;
+    if (entries === index) return line + 1;
+  }
+  return index + 1;
+}
+
 /** Lines of a textarea, trimmed, empty ones dropped. */
 export const lines = (value: FormDataEntryValue | null): string[] =>
   String(value ?? '')
@@ -137,9 +152,9 @@ export function showError(form: HTMLElement | null, status: HTMLElement, error: 
     const name = exact !== null && exact !== undefined ? detail.path : (detail.path.split('.')[0] ?? detail.path);
     const control = exact ?? form?.querySelector<HTMLElement>(`#f-${CSS.escape(name)}`);
     const message = problemMessage(detail);
-    // `redirect_uris.1` under a list control (a textarea, one entry a line): the line it is on.
-    const index = name === detail.path ? undefined : /^\d+$/.exec(detail.path.slice(name.length + 1))?.[0];
-    const own = index === undefined ? message : t('field.line', { line: Number(index) + 1, message });
+    // `redirect_uris.1` (or `role_mappings.1.role`) under a list control (a textarea, one entry a line): the line it is on.
+    const index = name === detail.path ? undefined : /^(\d+)(?:\.|$)/.exec(detail.path.slice(name.length + 1))?.[1];
+    const own = index === undefined ? message : t('field.line', { line: lineOfEntry(control, Number(index)), message });
     const label = control === null || control === undefined ? undefined : labelOf(form, control);
     const text = t('field.invalid', { field: label ?? detail.path, message: own });
     if (control !== null && control !== undefined) {

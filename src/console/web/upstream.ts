@@ -3,6 +3,7 @@ import type { UpstreamProviderResponse as UpstreamProvider } from '../../admin/r
 import { ApiError, type AdminApi } from './api.ts';
 import { areaField, checkField, deleteCard, facts, h, hashQuery, lines, notice, render, selectField, showError, t, table, textField, when, words, type FieldDetail } from './ui.ts';
 import { importMarkFact } from './import-mark.ts';
+import { parseRules, ruleLine, type RuleText } from './upstream-rules.ts';
 
 /** What the create form offers: the API's presets, then a custom provider of either kind. */
 const CHOICES = ['google', 'microsoft', 'github', 'gitlab', 'keycloak', 'oidc', 'oauth2'] as const;
@@ -112,22 +113,21 @@ function createForm(api: AdminApi): HTMLElement {
   return form;
 }
 
-const ruleLine = (claim: string, value: string, target: string) => `${claim} ${value} ${target}`;
+type RuleField = 'role_mappings' | 'group_mappings';
+const RULE_TARGET = { role_mappings: 'role', group_mappings: 'group' } as const;
 
-/**
- * Mapping rules, one a line: the claim, the value, the local role (or group). Claim names and
- * role names have no spaces, so the value is whatever stands between them.
- */
-function parseRules(raw: FormDataEntryValue | null, field: 'role_mappings' | 'group_mappings', problems: FieldDetail[]): Array<Record<string, string>> {
-  const target = field === 'role_mappings' ? 'role' : 'group';
-  return lines(raw).flatMap((line, index) => {
-    const parts = line.split(/\s+/);
-    if (parts.length < 3) {
-      problems.push({ path: `${field}.${index}`, message: t('upstream.rule.invalid', { line }) });
-      return [];
-    }
-    return [{ claim: parts[0]!, value: parts.slice(1, -1).join(' '), [target]: parts.at(-1)! }];
-  });
+/** A provider's rules of one kind as the console shows them (upstream-rules.ts). */
+function shownRules(provider: UpstreamProvider, field: RuleField): RuleText[] {
+  return field === 'role_mappings'
+    ? provider.role_mappings.map((rule) => ({ claim: rule.claim, value: rule.value, name: rule.role }))
+    : provider.group_mappings.map((rule) => ({ claim: rule.claim, value: rule.value, name: rule.group }));
+}
+
+/** The textarea's lines as the API's rules; a line that is not a rule is said under the field, with its line. */
+function rulesOf(raw: FormDataEntryValue | null, provider: UpstreamProvider, field: RuleField, problems: FieldDetail[]): Array<Record<string, string>> {
+  const shown = new Map(shownRules(provider, field).map((rule) => [ruleLine(rule).trim(), rule]));
+  const rules = parseRules(lines(raw), shown, (index, line, why) => problems.push({ path: `${field}.${index}`, message: t(`upstream.rule.${why}`, { line }) }));
+  return rules.map((rule) => ({ claim: rule.claim, value: rule.value, [RULE_TARGET[field]]: rule.name }));
 }
 
 const same = (a: unknown, b: unknown) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
@@ -142,8 +142,8 @@ function patchOf(form: HTMLFormElement, provider: UpstreamProvider): { patch: Re
     client_id: text('client_id'),
     token_endpoint_auth_method: text('token_endpoint_auth_method'),
     scopes: words(data.get('scopes')),
-    role_mappings: parseRules(data.get('role_mappings'), 'role_mappings', problems),
-    group_mappings: parseRules(data.get('group_mappings'), 'group_mappings', problems),
+    role_mappings: rulesOf(data.get('role_mappings'), provider, 'role_mappings', problems),
+    group_mappings: rulesOf(data.get('group_mappings'), provider, 'group_mappings', problems),
     mapping_mode: text('mapping_mode'),
     allowed_domains: words(data.get('allowed_domains')),
     home_domains: words(data.get('home_domains')),
@@ -211,8 +211,7 @@ export async function upstreamPage(root: HTMLElement, api: AdminApi, alias: stri
   const status = h('div', { role: 'status' });
   const url = (name: (typeof URLS)[number], hint?: string) => textField(name, t(`upstream.field.${name}`), provider[name], { type: 'url', ...(hint === undefined ? {} : { hint }) });
   const toggle = (name: (typeof SWITCHES)[number]) => checkField(name, t(`upstream.field.${name}`), provider[name], t(`upstream.hint.${name}`));
-  const rules = (name: 'role_mappings' | 'group_mappings') =>
-    areaField(name, t(`upstream.field.${name}`), (name === 'role_mappings' ? provider.role_mappings.map((rule) => ruleLine(rule.claim, rule.value, rule.role)) : provider.group_mappings.map((rule) => ruleLine(rule.claim, rule.value, rule.group))).join('\n'), t(`upstream.hint.${name}`));
+  const rules = (name: RuleField) => areaField(name, t(`upstream.field.${name}`), shownRules(provider, name).map(ruleLine).join('\n'), t(`upstream.hint.${name}`));
   const secretState = provider.has_secret ? t('upstream.secret.set') : t('upstream.secret.unset');
   const clients = areaField('clients', t('upstream.field.clients'), (provider.clients ?? []).join('\n'), t('upstream.hint.clients'));
   const visibilitySelect = selectField('visibility', t('upstream.field.visibility'), [['all', t('upstream.visibility.all')], ['listed', t('upstream.visibility.listed')]], provider.clients === null ? 'all' : 'listed');
