@@ -13,15 +13,17 @@ export function breakable(text: string): string {
  * A Korean particle in its either-form — (으)로, (이)나, 이(가), 을(를), (으)로는 — right after a
  * word: a browser may break before its "(" and after its ")", and the ko sweep showed "(으)로 계속"
  * on a line of its own under a long provider's name and "example.com(으)" / "로 보냈습니다". A
- * WORD JOINER ties it to the word before, and `.nobr` keeps it whole. Korean letters only, so no
- * other language's "(…)" is touched.
+ * WORD JOINER ties it to the word before, and `.nobr` keeps it whole (the catalogs' own word joiner
+ * before "(" did not stop the break after ")"). Korean letters only, so no other language's "(…)"
+ * is touched.
  */
-const PARTICLE = '[가-힣]{0,2}\\([가-힣]{1,2}\\)[가-힣]{0,4}';
-const TIED = '<span class="nobr">\u2060$&</span>';
+const PARTICLE = '\u2060?[가-힣]{0,2}\u2060?\\([가-힣]{1,2}\\)[가-힣]{0,4}';
+/** The particle in `.nobr` after one WORD JOINER (the catalogs already put one before its "(": ko.json). */
+const tied = (particle: string) => `<span class="nobr">\u2060${particle.replaceAll('\u2060', '')}</span>`;
 
 /** Escaped HTML text with each either-form particle tied to the word before it (PARTICLE). */
 function gluedParticles(html: string): string {
-  return html.replace(new RegExp(`(?<=[^\\s>])${PARTICLE}`, 'g'), TIED);
+  return html.replace(new RegExp(`(?<=[^\\s>\u2060])${PARTICLE}`, 'g'), tied);
 }
 
 /**
@@ -65,7 +67,7 @@ export function htmlSentence(translate: (key: string) => string, key: string, va
       // Text right after a placeholder: its particle tied to the value (PARTICLE), as breakable() ties one inside a text.
       if (i % 2 === 0) {
         const lead = i === 0 ? undefined : new RegExp(`^${PARTICLE}`).exec(part)?.[0];
-        return lead === undefined ? gluedParticles(escapeHtml(part)) : lead.replace(/.+/s, TIED) + gluedParticles(escapeHtml(part.slice(lead.length)));
+        return lead === undefined ? gluedParticles(escapeHtml(part)) : tied(lead) + gluedParticles(escapeHtml(part.slice(lead.length)));
       }
       const name = part.slice(1, -1);
       const value = values[name];

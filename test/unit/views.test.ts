@@ -210,7 +210,7 @@ describe('Korean particles after a name', () => {
     });
     expect(/<p class="lead">(.*?)<\/p>/s.exec(login)![1]).to.equal(`<strong><bdi>Web App</bdi></strong>${tied} 계속하려면 로그인하세요`);
     expect(login).to.include(`<bdi>Contoso Europe corporate directory (staff and contractors)</bdi>${tied} 계속`);
-    const verify = await views.render('verify-email', 'ko', { title: 'x', email: 'a@b.example', verified: false, notice: '새 링크를 a@b.example(으)로 보냈습니다.', uid: 'u', csrf: 'c' });
+    const verify = await views.render('verify-email', 'ko', { title: 'x', email: 'a@b.example', verified: false, notice: '새 링크를 a@b.example\u2060(으)로 보냈습니다.', uid: 'u', csrf: 'c' });
     expect(verify).to.include(`a@<wbr>b.<wbr>example${tied} 보냈습니다.`);
     expect(verify).to.include(`<bdi>a@<wbr>b.<wbr>example</bdi>${tied} 보낸`);
   });
