@@ -104,7 +104,7 @@ describe('admin console: clients, claim scopes and upstream providers imported f
       await page.goto(`${deploy.issuer}/console/#/clients?q=local-web`);
       const cell = page.locator('tbody tr', { hasText: 'local-web' }).locator('span.grants > span');
       await cell.first().waitFor();
-      expect(await cell.evaluateAll((spans) => spans.map((span) => [span.textContent, span.title])), `${locale}: the list`).to.deep.equal(grants.map((grant) => [consoleString(locale, key(grant)), grant]));
+      expect(await cell.evaluateAll((spans) => spans.map((span) => [span.textContent, span.getAttribute('title')])), `${locale}: the list`).to.deep.equal(grants.map((grant) => [consoleString(locale, key(grant)), grant]));
       await screenshot(page, `console-client-grants-${locale}`);
       if (locale !== 'en') await chooseConsoleLocale(page, 'en', 'h1');
     }
